@@ -1,0 +1,1 @@
+"""Assessment session models arrive with the assessments issue (DESIGN.md, assessments)."""

@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.http import JsonResponse
+from django.urls import include, path
+from django.views.decorators.csp import csp_override
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from config.settings import SECURE_CSP
+
+
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+_swagger_csp = {**SECURE_CSP, "script-src": [*SECURE_CSP["script-src"]], "style-src": ["'self'", "'unsafe-inline'"]}
+
+urlpatterns = [
+    path("", include("rostering.account_urls")),
+    path("rostering/", include("rostering.urls")),
+    path("registrations/", include("registrations.urls")),
+    path("register", include("registrations.public.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/rostering/", include("rostering.api.urls")),
+    path("api/v1/registrations/", include("registrations.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path(
+        "api/docs/",
+        csp_override(_swagger_csp)(SpectacularSwaggerSplitView.as_view(url_name="api_schema")),
+        name="api_docs",
+    ),
+    path("healthz", healthz, name="healthz"),
+]

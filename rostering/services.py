@@ -1,0 +1,167 @@
+"""Every write to roster data goes through here: keyword-only, atomic, permission-checked.
+
+The staff pages, the native API, admin actions and management commands all call these.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Model, ProtectedError
+from django.utils import timezone
+
+from rostering.errors import Conflict
+from rostering.models import (
+    AcademicSession,
+    ApiToken,
+    ClassDivision,
+    District,
+    Enrollment,
+    GradeLevel,
+    Person,
+    School,
+    Subject,
+    TenantModel,
+    hash_token,
+)
+from rostering.permissions import Perm, require_perm
+
+ROSTER_MODELS = (School, AcademicSession, GradeLevel, Subject, ClassDivision, Person, Enrollment)
+
+
+def tenant_school_id(obj: TenantModel):
+    """The id of the school an object belongs to (``None`` for district-level rows)."""
+    path = obj.tenant_school_field
+    if path is None:
+        return None
+    if path == "pk":
+        return obj.pk
+    *hops, last = path.split("__")
+    target = obj
+    for hop in hops:
+        target = getattr(target, hop)
+    return getattr(target, last)
+
+
+def _check_can_change(actor, obj: TenantModel) -> None:
+    require_perm(actor, Perm.ROSTER_CHANGE, district_id=obj.district_id, school_id=tenant_school_id(obj))
+
+
+def _save(obj: TenantModel) -> None:
+    obj.full_clean()
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as exc:  # a race the validation above could not see
+        raise ValidationError("This would duplicate an existing record.") from exc
+
+
+@transaction.atomic
+def roster_object_create(*, actor, model: type[TenantModel], district: District, data: dict[str, Any]) -> TenantModel:
+    """Create any roster object in ``district`` after checking the actor may write where it lands."""
+    if model is School:
+        # Creating a school is a district-level act.
+        require_perm(actor, Perm.ROSTER_CHANGE, district_id=district.pk, school_id=None)
+    obj = model(district=district, **data)
+    if model is not School:
+        _check_can_change(actor, obj)
+    _save(obj)
+    return obj
+
+
+@transaction.atomic
+def roster_object_update(*, actor, obj: TenantModel, data: dict[str, Any]) -> TenantModel:
+    """Change fields of a roster object; the actor must be allowed where it is and where it goes."""
+    _check_can_change(actor, obj)
+    locked = type(obj).objects.select_for_update().get(pk=obj.pk)
+    changed = []
+    for field, value in data.items():
+        if field in {"id", "district", "district_id", "created_date", "updated_date"}:
+            continue
+        if getattr(locked, field) != value:
+            setattr(locked, field, value)
+            changed.append(field)
+    if not changed:
+        return locked
+    _check_can_change(actor, locked)
+    locked.full_clean()
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=[*_concrete(changed, locked), "updated_date"])
+    except IntegrityError as exc:
+        raise ValidationError("This would duplicate an existing record.") from exc
+    return locked
+
+
+def _concrete(fields: list[str], obj: Model) -> list[str]:
+    names = []
+    for f in fields:
+        field = obj._meta.get_field(f.removesuffix("_id") if f.endswith("_id") else f)
+        names.append(field.name)
+    return names
+
+
+@transaction.atomic
+def roster_object_delete(*, actor, obj: TenantModel) -> None:
+    _check_can_change(actor, obj)
+    try:
+        with transaction.atomic():
+            obj.delete()
+    except ProtectedError as exc:
+        used_by = sorted({o._meta.verbose_name_plural for o in exc.protected_objects})
+        raise Conflict(
+            f"{obj._meta.verbose_name.capitalize()} '{obj}' is still used by {', '.join(used_by)}; remove those first.",
+            code="in_use",
+        ) from exc
+
+
+@transaction.atomic
+def academic_session_create_with_terms(
+    *, actor, district: District, data: dict[str, Any], terms: list[dict[str, Any]]
+) -> AcademicSession:
+    """A school year and its terms in one go: all or nothing."""
+    year = roster_object_create(actor=actor, model=AcademicSession, district=district, data=data)
+    for term in terms:
+        term_data = {"type": "term", "school": year.school, **term, "parent": year}
+        roster_object_create(actor=actor, model=AcademicSession, district=district, data=term_data)
+    return year
+
+
+# --- API tokens -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def api_token_create(*, user, name: str, expires_at=None) -> tuple[ApiToken, str]:
+    """Create a token for ``user``. Returns the row and the raw token, which is never stored."""
+    if not user.is_authenticated:
+        raise PermissionDenied("Sign in first.")
+    raw = ApiToken.generate_raw()
+    token = ApiToken(user=user, name=name.strip(), key_hash=hash_token(raw), hint=raw[:10], expires_at=expires_at)
+    token.full_clean()
+    token.save()
+    return token, raw
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, actor) -> ApiToken:
+    if token.user_id != actor.pk and not actor.is_superuser:
+        raise PermissionDenied("You can only revoke your own tokens.")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at", "updated_date"])
+    return token
+
+
+def api_token_authenticate(*, raw: str) -> ApiToken | None:
+    """The active token matching ``raw``, or ``None``. Marks it used (at most once a minute)."""
+    if not raw or not raw.startswith(ApiToken.PREFIX) or len(raw) > 200:
+        return None
+    token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw)).first()
+    if token is None or not token.is_active or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token

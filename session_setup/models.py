@@ -1,0 +1,1 @@
+"""Session set-up wizard models arrive with the session-setup issue (DESIGN.md, session_setup)."""
