@@ -1,0 +1,374 @@
+"""Rules shared by the staff API, the staff pages, the public /register pages and the services.
+
+- ``requiredFields``: which fields the participant form shows, per mode, and their rules.
+- ``approvalPolicy``: how submissions are reviewed and imported.
+- the session scope (school-wide, grade-locked, class-locked) and the placement lock that
+  participants can never escape, whatever their client sends.
+
+requiredFields format (JSON)::
+
+    {
+      "fields": {
+        "<catalogue key>": {
+          "state": "required" | "optional" | "hidden",
+          "label": "text shown instead of the default label",          (optional)
+          "pattern": "^[0-9]{7,15}$",                                  (optional, a regular expression)
+          "minLength": 2, "maxLength": 80,                              (optional, text fields)
+          "choices": ["a", "b"]                                         (optional, text fields)
+        }, ...
+      },
+      "custom": [
+        {"key": "house", "label": "Sports house", "type": "text" | "number" | "date" | "choice" | "boolean",
+         "state": "required" | "optional", "choices": [...], "pattern": ..., "minLength": ..., "maxLength": ...,
+         "help": "…"}
+      ]
+    }
+
+Keys left out keep the mode's default. approvalPolicy format (JSON)::
+
+    {
+      "review": "manual" | "auto_approve",
+      "autoApproveUnchangedVerifications": false,
+      "importOnApproval": true,
+      "requireRejectReason": true,
+      "requireCorrectionMessage": true
+    }
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from registrations.choices import RegistrationMode
+
+M = RegistrationMode
+REQUIRED, OPTIONAL, HIDDEN = "required", "optional", "hidden"
+FIELD_STATES = (REQUIRED, OPTIONAL, HIDDEN)
+FIELD_TYPES = ("text", "email", "tel", "date", "choice", "number", "boolean", "grade_level", "class_division",
+               "subjects", "classes")
+CUSTOM_TYPES = ("text", "number", "date", "choice", "boolean")
+
+
+@dataclass(frozen=True)
+class CatalogueField:
+    key: str
+    label: str
+    type: str
+    group: str
+    defaults: dict[str, str]  # mode -> state
+    choices: tuple[tuple[str, str], ...] = ()
+    help: str = ""
+
+    def default_state(self, mode: str) -> str:
+        return self.defaults.get(mode, HIDDEN)
+
+
+def _d(teacher: str, intake: str, verification: str) -> dict[str, str]:
+    return {M.TEACHER_SELF_REGISTRATION: teacher, M.STUDENT_INTAKE: intake, M.STUDENT_VERIFICATION: verification}
+
+
+GENDER_CHOICES = (("female", "Female"), ("male", "Male"), ("other", "Other"))
+RELATIONSHIP_CHOICES = (
+    ("mother", "Mother"), ("father", "Father"), ("guardian", "Guardian"), ("grandparent", "Grandparent"),
+    ("sibling", "Sibling"), ("other", "Other"),
+)
+
+CATALOGUE: tuple[CatalogueField, ...] = (
+    CatalogueField("given_name", "First name", "text", "personal", _d(REQUIRED, REQUIRED, REQUIRED)),
+    CatalogueField("middle_name", "Middle name", "text", "personal", _d(OPTIONAL, OPTIONAL, OPTIONAL)),
+    CatalogueField("family_name", "Surname", "text", "personal", _d(REQUIRED, REQUIRED, REQUIRED)),
+    CatalogueField("date_of_birth", "Date of birth", "date", "personal", _d(OPTIONAL, REQUIRED, REQUIRED)),
+    CatalogueField("gender", "Gender", "choice", "personal", _d(OPTIONAL, REQUIRED, REQUIRED), GENDER_CHOICES),
+    CatalogueField("national_id", "National ID / birth certificate number", "text", "personal",
+                   _d(OPTIONAL, OPTIONAL, OPTIONAL)),
+    CatalogueField("student_number", "Student number", "text", "personal", _d(HIDDEN, HIDDEN, OPTIONAL)),
+    CatalogueField("teacher_number", "Teacher / staff number", "text", "personal", _d(OPTIONAL, HIDDEN, HIDDEN)),
+    CatalogueField("phone", "Phone number", "tel", "contact", _d(REQUIRED, OPTIONAL, OPTIONAL)),
+    CatalogueField("email", "Email address", "email", "contact", _d(REQUIRED, OPTIONAL, OPTIONAL)),
+    CatalogueField("address", "Home address", "text", "contact", _d(OPTIONAL, OPTIONAL, OPTIONAL)),
+    CatalogueField("guardian_name", "Parent / guardian name", "text", "guardian", _d(HIDDEN, REQUIRED, OPTIONAL)),
+    CatalogueField("guardian_relationship", "Relationship to the student", "choice", "guardian",
+                   _d(HIDDEN, REQUIRED, OPTIONAL), RELATIONSHIP_CHOICES),
+    CatalogueField("guardian_phone", "Parent / guardian phone", "tel", "guardian", _d(HIDDEN, REQUIRED, OPTIONAL)),
+    CatalogueField("guardian_email", "Parent / guardian email", "email", "guardian", _d(HIDDEN, OPTIONAL, OPTIONAL)),
+    CatalogueField("previous_school", "Previous school", "text", "history", _d(HIDDEN, OPTIONAL, HIDDEN)),
+    CatalogueField("qualifications", "Qualifications", "text", "professional", _d(OPTIONAL, HIDDEN, HIDDEN)),
+    CatalogueField("subjects_taught", "Subjects taught", "subjects", "professional", _d(REQUIRED, HIDDEN, HIDDEN)),
+    CatalogueField("classes_taught", "Classes taught", "classes", "professional", _d(OPTIONAL, HIDDEN, HIDDEN)),
+    CatalogueField("grade_level_id", "Grade", "grade_level", "placement", _d(HIDDEN, REQUIRED, REQUIRED)),
+    CatalogueField("class_division_id", "Class", "class_division", "placement", _d(HIDDEN, OPTIONAL, REQUIRED)),
+)
+CATALOGUE_BY_KEY = {f.key: f for f in CATALOGUE}
+TEXT_LIKE = {"text", "email", "tel", "choice"}
+
+FIELD_RULE_KEYS = {"state", "label", "pattern", "minLength", "maxLength", "choices", "help"}
+CUSTOM_KEYS = FIELD_RULE_KEYS | {"key", "type"}
+_CUSTOM_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def default_required_fields(mode: str) -> dict[str, Any]:
+    return {"fields": {f.key: {"state": f.default_state(mode)} for f in CATALOGUE}, "custom": []}
+
+
+def _check_rules(path: str, rules: dict, errors: list[str], *, field_type: str, custom: bool) -> dict:
+    allowed = CUSTOM_KEYS if custom else FIELD_RULE_KEYS
+    unknown = sorted(set(rules) - allowed)
+    if unknown:
+        errors.append(f"{path}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}.")
+    clean: dict[str, Any] = {}
+    state = rules.get("state", OPTIONAL if custom else None)
+    if state is not None:
+        if state not in FIELD_STATES or (custom and state == HIDDEN):
+            allowed_states = "required, optional" if custom else ", ".join(FIELD_STATES)
+            errors.append(f"{path}.state: must be one of {allowed_states}.")
+        clean["state"] = state
+    for key in ("label", "help"):
+        if key in rules:
+            if not isinstance(rules[key], str) or len(rules[key]) > 200:
+                errors.append(f"{path}.{key}: must be text of at most 200 characters.")
+            else:
+                clean[key] = rules[key]
+    text_rules = {"pattern", "minLength", "maxLength", "choices"} & set(rules)
+    if text_rules and field_type not in TEXT_LIKE:
+        errors.append(f"{path}: {', '.join(sorted(text_rules))} only apply to text fields, not '{field_type}'.")
+        return clean
+    if "pattern" in rules:
+        pattern = rules["pattern"]
+        if not isinstance(pattern, str) or len(pattern) > 300:
+            errors.append(f"{path}.pattern: must be a regular expression of at most 300 characters.")
+        else:
+            try:
+                re.compile(pattern)
+                clean["pattern"] = pattern
+            except re.error as exc:
+                errors.append(f"{path}.pattern: not a valid regular expression ({exc}).")
+    for key in ("minLength", "maxLength"):
+        if key in rules:
+            value = rules[key]
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 5000:
+                errors.append(f"{path}.{key}: must be a whole number from 0 to 5000.")
+            else:
+                clean[key] = value
+    if "minLength" in clean and "maxLength" in clean and clean["minLength"] > clean["maxLength"]:
+        errors.append(f"{path}: minLength is greater than maxLength.")
+    if "choices" in rules:
+        choices = rules["choices"]
+        if (
+            not isinstance(choices, list) or not choices or len(choices) > 100
+            or not all(isinstance(c, str) and c.strip() for c in choices)
+        ):
+            errors.append(f"{path}.choices: must be a list of 1 to 100 non-empty strings.")
+        elif len(set(choices)) != len(choices):
+            errors.append(f"{path}.choices: has duplicates.")
+        else:
+            clean["choices"] = choices
+    return clean
+
+
+def validate_required_fields(value: Any, *, mode: str) -> dict[str, Any]:
+    """Check a ``requiredFields`` document and return it complete (the mode's defaults filled in)."""
+    if value in (None, ""):
+        return default_required_fields(mode)
+    errors: list[str] = []
+    if not isinstance(value, dict):
+        raise ValidationError({"required_fields": "requiredFields must be a JSON object with 'fields' and 'custom'."})
+    unknown = sorted(set(value) - {"fields", "custom"})
+    if unknown:
+        errors.append(f"requiredFields: unknown key(s) {', '.join(unknown)}; allowed: custom, fields.")
+    result = default_required_fields(mode)
+    fields = value.get("fields", {})
+    if not isinstance(fields, dict):
+        errors.append("requiredFields.fields: must be an object keyed by field name.")
+        fields = {}
+    for key, rules in fields.items():
+        path = f"requiredFields.fields.{key}"
+        spec = CATALOGUE_BY_KEY.get(key)
+        if spec is None:
+            errors.append(f"{path}: unknown field; known fields: {', '.join(CATALOGUE_BY_KEY)}.")
+            continue
+        if isinstance(rules, str):
+            rules = {"state": rules}
+        if not isinstance(rules, dict):
+            errors.append(f"{path}: must be an object like {{\"state\": \"required\"}}.")
+            continue
+        clean = _check_rules(path, rules, errors, field_type=spec.type, custom=False)
+        if key in {"given_name", "family_name"} and clean.get("state") == HIDDEN:
+            errors.append(f"{path}.state: names cannot be hidden.")
+        result["fields"][key] = {**result["fields"][key], **clean}
+    custom = value.get("custom", [])
+    if not isinstance(custom, list) or len(custom) > 30:
+        errors.append("requiredFields.custom: must be a list of at most 30 questions.")
+        custom = []
+    seen: set[str] = set()
+    for index, question in enumerate(custom):
+        path = f"requiredFields.custom[{index}]"
+        if not isinstance(question, dict):
+            errors.append(f"{path}: must be an object.")
+            continue
+        key = question.get("key")
+        if not isinstance(key, str) or not _CUSTOM_KEY_RE.match(key):
+            errors.append(f"{path}.key: must start with a letter and use a-z, 0-9 and _ (at most 40).")
+            continue
+        if key in CATALOGUE_BY_KEY or key in seen:
+            errors.append(f"{path}.key: '{key}' is already used.")
+            continue
+        seen.add(key)
+        qtype = question.get("type", "text")
+        if qtype not in CUSTOM_TYPES:
+            errors.append(f"{path}.type: must be one of {', '.join(CUSTOM_TYPES)}.")
+            continue
+        if not isinstance(question.get("label"), str) or not question["label"].strip():
+            errors.append(f"{path}.label: a custom question needs a label.")
+        clean = _check_rules(path, question, errors, field_type="choice" if qtype == "choice" else qtype,
+                             custom=True)
+        if qtype == "choice" and "choices" not in clean:
+            errors.append(f"{path}.choices: a choice question needs its choices.")
+        result["custom"].append({"key": key, "type": qtype, **clean})
+    if errors:
+        raise ValidationError({"required_fields": errors})
+    return result
+
+
+APPROVAL_DEFAULTS: dict[str, Any] = {
+    "review": "manual",
+    "autoApproveUnchangedVerifications": False,
+    "importOnApproval": True,
+    "requireRejectReason": True,
+    "requireCorrectionMessage": True,
+}
+APPROVAL_REVIEW_VALUES = ("manual", "auto_approve")
+
+
+def default_approval_policy(mode: str) -> dict[str, Any]:
+    policy = dict(APPROVAL_DEFAULTS)
+    if mode == M.STUDENT_VERIFICATION:
+        policy["autoApproveUnchangedVerifications"] = True
+    return policy
+
+
+def validate_approval_policy(value: Any, *, mode: str) -> dict[str, Any]:
+    if value in (None, ""):
+        return default_approval_policy(mode)
+    if not isinstance(value, dict):
+        raise ValidationError({"approval_policy": "approvalPolicy must be a JSON object."})
+    errors = []
+    unknown = sorted(set(value) - set(APPROVAL_DEFAULTS))
+    if unknown:
+        errors.append(
+            f"approvalPolicy: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(APPROVAL_DEFAULTS))}."
+        )
+    result = default_approval_policy(mode)
+    for key in APPROVAL_DEFAULTS:
+        if key not in value:
+            continue
+        v = value[key]
+        if key == "review":
+            if v not in APPROVAL_REVIEW_VALUES:
+                errors.append(f"approvalPolicy.review: must be one of {', '.join(APPROVAL_REVIEW_VALUES)}.")
+                continue
+        elif not isinstance(v, bool):
+            errors.append(f"approvalPolicy.{key}: must be true or false.")
+            continue
+        result[key] = v
+    if errors:
+        raise ValidationError({"approval_policy": errors})
+    return result
+
+
+# --- scope and placement lock -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    grade_level: Any
+    class_division: Any
+
+
+def validate_session_scope(*, district, school, class_division=None, grade_level=None, academic_year=None,
+                           term=None) -> Scope:
+    """Check the session's placement lock and calendar; returns the grade level to store.
+
+    A class-locked session derives its grade from the class; a different grade is refused.
+    Every related object must belong to the session's school (or be district-wide) and district.
+    """
+    errors: dict[str, str] = {}
+    if school is not None and school.district_id != district.pk:
+        errors["school"] = "This school belongs to another district."
+    if class_division is not None:
+        if class_division.district_id != district.pk or (school is not None and class_division.school_id != school.pk):
+            errors["class_division"] = "This class division does not belong to the session's school."
+        elif grade_level is not None and grade_level.pk != class_division.grade_level_id:
+            errors["grade_level"] = (
+                f"Class {class_division.name} is in {class_division.grade_level.name}: the grade level is taken "
+                "from the class division; leave it empty or use that grade."
+            )
+        else:
+            grade_level = class_division.grade_level
+    if grade_level is not None and "grade_level" not in errors and (
+        grade_level.district_id != district.pk
+        or (grade_level.school_id is not None and school is not None and grade_level.school_id != school.pk)
+    ):
+        errors["grade_level"] = "This grade level does not belong to the session's school."
+    if academic_year is not None:
+        if academic_year.district_id != district.pk or (
+            academic_year.school_id is not None and school is not None and academic_year.school_id != school.pk
+        ):
+            errors["academic_year"] = "This academic year belongs to another school or district."
+        elif academic_year.type != "school_year":
+            errors["academic_year"] = f"'{academic_year.name}' is a {academic_year.get_type_display().lower()}, not a school year."
+    if term is not None:
+        if term.district_id != district.pk or (
+            term.school_id is not None and school is not None and term.school_id != school.pk
+        ):
+            errors["term"] = "This term belongs to another school or district."
+        elif term.type == "school_year":
+            errors["term"] = f"'{term.name}' is a school year, not a term."
+        elif academic_year is not None and "academic_year" not in errors and term.parent_id != academic_year.pk:
+            errors["term"] = f"'{term.name}' is not a term of {academic_year.name}."
+    if errors:
+        raise ValidationError(errors)
+    return Scope(grade_level=grade_level, class_division=class_division)
+
+
+def enforce_placement(*, session, grade_level_id=None, class_division_id=None, selection=None) -> Scope:
+    """The placement a participant's save or submit ends up with. The session's locks always win.
+
+    ``selection`` is a mapping of allowed objects (``{"grade_levels": {id: obj}, "class_divisions": {id: obj}}``)
+    for the session's school; ids outside it are refused.
+    """
+    from rostering.models import ClassDivision, GradeLevel
+
+    if session.class_division_id:
+        return Scope(grade_level=session.class_division.grade_level, class_division=session.class_division)
+    grade = session.grade_level if session.grade_level_id else None
+    if grade is None and grade_level_id:
+        grade = GradeLevel.objects.filter(pk=grade_level_id, district_id=session.district_id).filter(
+            school_id__in=[None, session.school_id]
+        ).first() if _is_uuid(grade_level_id) else None
+        if grade is None:
+            raise ValidationError({"grade_level_id": "Choose a grade from the list."})
+    division = None
+    if class_division_id:
+        division = ClassDivision.objects.select_related("grade_level").filter(
+            pk=class_division_id, school_id=session.school_id
+        ).first() if _is_uuid(class_division_id) else None
+        if division is None:
+            raise ValidationError({"class_division_id": "Choose a class from the list."})
+        if grade is not None and division.grade_level_id != grade.pk:
+            raise ValidationError({"class_division_id": f"Class {division.name} is not in {grade.name}."})
+        grade = division.grade_level
+    return Scope(grade_level=grade, class_division=division)
+
+
+def _is_uuid(value) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True
