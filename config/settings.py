@@ -222,7 +222,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "GradeLevelCodeEnum": "rostering.choices.GradeLevelCode",
+        "SessionTypeEnum": "rostering.choices.SessionType",
+        "SessionStateEnum": "rostering.choices.SessionState",
+    },
 }
 
 # --- Application settings -----------------------------------------------------------------------
