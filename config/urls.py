@@ -16,11 +16,14 @@ _swagger_csp = {**SECURE_CSP, "script-src": [*SECURE_CSP["script-src"]], "style-
 urlpatterns = [
     path("", include("rostering.account_urls")),
     path("rostering/", include("rostering.urls")),
+    path("registrations/submissions/", include("registrations.review_urls")),
     path("registrations/", include("registrations.urls")),
     path("register", include("registrations.public.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/rostering/", include("rostering.api.urls")),
+    path("api/v1/registrations/submissions", include("registrations.api.review_urls")),
     path("api/v1/registrations/", include("registrations.api.urls")),
+    path("api/v1/public/registrations/", include("registrations.public.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path(
         "api/docs/",

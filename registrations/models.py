@@ -251,3 +251,30 @@ class SubmissionStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class CodeAttempt(models.Model):
+    """A failed or throttled access-code attempt on /register, for staff to watch for guessing."""
+
+    class Outcome(models.TextChoices):
+        INVALID = "invalid", "Unknown, revoked or expired code"
+        SESSION_NOT_OPEN = "session_not_open", "Session not open"
+        THROTTLED = "throttled", "Throttled"
+
+    district = models.ForeignKey("rostering.District", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(RegistrationSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    code_hint = models.CharField(max_length=12, blank=True, default="", help_text="The first characters typed.")
+    school_code = models.CharField(max_length=32, blank=True, default="")
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["district", "-created_at"], name="codeattempt_district_created"),
+            models.Index(fields=["-created_at"], name="codeattempt_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} from {self.ip_address} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -46,3 +46,8 @@ class RateLimited(ApplicationError):
     def __init__(self, message: str, *, retry_after: int):
         super().__init__(message, extra={"retryAfter": retry_after})
         self.retry_after = retry_after
+
+
+class Unauthorized(ApplicationError):
+    status_code = 401
+    default_code = "not_authenticated"
