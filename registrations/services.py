@@ -140,7 +140,7 @@ def registration_session_update(*, actor, session: RegistrationSession, data: di
         changed["title"] = (changed["title"] or "").strip()
     if {"class_division", "grade_level", "academic_year", "term"} & set(changed):
         merged = {k: changed.get(k, getattr(session, k)) for k in ("class_division", "grade_level", "academic_year", "term")}
-        if "class_division" in changed and "grade_level" not in changed:
+        if "class_division" in changed and "grade_level" not in data:
             merged["grade_level"] = None  # re-derived from the new class (or cleared with it)
         scope = validate_session_scope(district=session.district, school=session.school, **merged)
         changed["grade_level"] = scope.grade_level
