@@ -340,6 +340,8 @@ def enforce_placement(*, session, grade_level_id=None, class_division_id=None, s
     ``selection`` is a mapping of allowed objects (``{"grade_levels": {id: obj}, "class_divisions": {id: obj}}``)
     for the session's school; ids outside it are refused.
     """
+    from django.db.models import Q
+
     from rostering.models import ClassDivision, GradeLevel
 
     if session.class_division_id:
@@ -347,7 +349,7 @@ def enforce_placement(*, session, grade_level_id=None, class_division_id=None, s
     grade = session.grade_level if session.grade_level_id else None
     if grade is None and grade_level_id:
         grade = GradeLevel.objects.filter(pk=grade_level_id, district_id=session.district_id).filter(
-            school_id__in=[None, session.school_id]
+            Q(school__isnull=True) | Q(school_id=session.school_id)
         ).first() if _is_uuid(grade_level_id) else None
         if grade is None:
             raise ValidationError({"grade_level_id": "Choose a grade from the list."})
