@@ -83,9 +83,17 @@ def make_token(code: AccessCode) -> str:
 
 
 def _log_attempt(outcome: str, *, ip: str, code: str, school_code: str, access: AccessCode | None = None) -> None:
+    """Log a failed attempt for staff: tied to the code's district when the code exists (revoked, expired,
+    wrong school), else to the district of the typed school code when only one district has it."""
+    district_id = access.district_id if access else None
+    if district_id is None and school_code:
+        from rostering.models import School
+
+        districts = list(School.objects.filter(code=school_code).values_list("district_id", flat=True)[:2])
+        district_id = districts[0] if len(districts) == 1 else None
     CodeAttempt.objects.create(
         outcome=outcome, ip_address=ip or None, code_hint=(code[:3] + "…") if code else "",
-        school_code=school_code[:32], district_id=access.district_id if access else None,
+        school_code=school_code[:32], district_id=district_id,
         session_id=access.session_id if access else None,
     )
 
@@ -110,7 +118,7 @@ def access_code_validate(*, code: str, school_code: str = "", ip: str, device_na
             .first()
         )
     if access is None or not access.is_live or (school_code and access.school.code.upper() != school_code):
-        _log_attempt(CodeAttempt.Outcome.INVALID, ip=ip, code=normalized, school_code=school_code, access=None)
+        _log_attempt(CodeAttempt.Outcome.INVALID, ip=ip, code=normalized, school_code=school_code, access=access)
         lock = ratelimit.record_failure(ip=ip, code=normalized, school_code=school_code)
         if lock:
             from rostering.errors import RateLimited

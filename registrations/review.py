@@ -35,7 +35,8 @@ def class_teacher_division_ids(user) -> set:
     )
 
 
-def can_review(user, submission: Submission) -> bool:
+def can_review(user, submission: Submission, *, division_ids: set | None = None) -> bool:
+    """``division_ids``: the user's ``class_teacher_division_ids``, when a caller checks many rows."""
     session = submission.session
     if not has_perm(user, Perm.REGISTRATIONS_REVIEW, district_id=session.district_id, school_id=session.school_id):
         return False
@@ -43,7 +44,9 @@ def can_review(user, submission: Submission) -> bool:
                                      school_id=session.school_id):
         return True
     # Class teachers review their own classes only.
-    return submission.class_division_id in class_teacher_division_ids(user)
+    if division_ids is None:
+        division_ids = class_teacher_division_ids(user)
+    return submission.class_division_id in division_ids
 
 
 def submissions_for_user(user):
@@ -74,11 +77,23 @@ def _check_expected_version(submission: Submission, expected_version) -> None:
         )
 
 
+def _lock_submission(pk, *related: str) -> Submission:
+    """Lock a submission for a change: its access code first, then the row itself.
+
+    The participant's services lock in the same order (code, then submission), so a reviewer and a
+    participant acting at once queue up instead of deadlocking. ``of=("self",)``: PostgreSQL refuses
+    FOR UPDATE on the nullable side of an outer join (``class_division``), and related rows need no lock.
+    """
+    list(AccessCode.objects.select_for_update(of=("self",)).filter(submission__pk=pk).values_list("pk", flat=True))
+    qs = Submission.objects.select_for_update(of=("self",))
+    return (qs.select_related(*related) if related else qs).get(pk=pk)
+
+
 @transaction.atomic
 def submission_transition(*, submission: Submission, to: str, actor, reason: str = "",
                           updates: dict[str, Any] | None = None) -> Submission:
     """The one place a submission's status changes (row lock, allowed check, history, code mirror)."""
-    locked = Submission.objects.select_for_update().get(pk=submission.pk)
+    locked = _lock_submission(submission.pk)
     allowed = SUBMISSION_TRANSITIONS.get(locked.status, frozenset())
     if to not in allowed:
         raise InvalidTransition(current=locked.status, target=to, allowed=allowed, noun="submission")
@@ -133,7 +148,7 @@ def _approve(*, submission: Submission, actor, reason: str, policy: dict[str, An
 @transaction.atomic
 def submission_approve(*, submission: Submission, actor, expected_version=None, note: str = "") -> Submission:
     _require_review(actor, submission)
-    locked = Submission.objects.select_for_update().select_related("session", "access_code").get(pk=submission.pk)
+    locked = _lock_submission(submission.pk, "session", "access_code")
     _check_expected_version(locked, expected_version)
     if locked.status not in REVIEWABLE:
         raise InvalidTransition(current=locked.status, target=S.APPROVED,
@@ -144,7 +159,7 @@ def submission_approve(*, submission: Submission, actor, expected_version=None, 
 @transaction.atomic
 def submission_reject(*, submission: Submission, actor, reason: str = "", expected_version=None) -> Submission:
     _require_review(actor, submission)
-    locked = Submission.objects.select_for_update().select_related("session").get(pk=submission.pk)
+    locked = _lock_submission(submission.pk, "session")
     _check_expected_version(locked, expected_version)
     reason = (reason or "").strip()
     if _policy(locked)["requireRejectReason"] and not reason:
@@ -162,7 +177,7 @@ def submission_request_correction(*, submission: Submission, actor, message: str
     from registrations.forms_spec import form_fields
 
     _require_review(actor, submission)
-    locked = Submission.objects.select_for_update().select_related("session").get(pk=submission.pk)
+    locked = _lock_submission(submission.pk, "session")
     _check_expected_version(locked, expected_version)
     message = (message or "").strip()
     if _policy(locked)["requireCorrectionMessage"] and not message:
@@ -331,9 +346,7 @@ def _write_enrollments(submission: Submission, person: Person) -> None:
 @transaction.atomic
 def submission_import(*, submission: Submission, actor) -> Submission:
     """Write an approved submission into the roster. Idempotent; a failure leaves it approved with the reason."""
-    locked = Submission.objects.select_for_update().select_related("session", "access_code", "class_division").get(
-        pk=submission.pk
-    )
+    locked = _lock_submission(submission.pk, "session", "access_code", "class_division")
     if locked.status == S.IMPORTED:
         return locked
     if locked.status != S.APPROVED:
