@@ -105,12 +105,15 @@ def _concrete(fields: list[str], obj: Model) -> list[str]:
 
 @transaction.atomic
 def roster_object_delete(*, actor, obj: TenantModel) -> None:
+    if isinstance(obj, School):
+        # Like creating one, removing a school (and everything in it) is a district-level act.
+        require_perm(actor, Perm.ROSTER_CHANGE, district_id=obj.district_id, school_id=None)
     _check_can_change(actor, obj)
     try:
         with transaction.atomic():
             obj.delete()
     except ProtectedError as exc:
-        used_by = sorted({o._meta.verbose_name_plural for o in exc.protected_objects})
+        used_by = sorted({str(o._meta.verbose_name_plural) for o in exc.protected_objects})
         raise Conflict(
             f"{obj._meta.verbose_name.capitalize()} '{obj}' is still used by {', '.join(used_by)}; remove those first.",
             code="in_use",
