@@ -535,16 +535,15 @@ OVERVIEW_SORTS = {
     "status": ("status", "school__name"),
     "expected": ("expected_count", "school__name"),
     "codes": ("progress_codes_generated", "school__name"),
-    "started": ("progress_started", "school__name"),
     "submitted": ("progress_submitted", "school__name"),
     "corrections": ("progress_needs_correction", "school__name"),
-    "approved": ("progress_approved", "school__name"),
+    "approved": ("approved_total", "school__name"),
     "completion": ("completion", "school__name"),
     "approval": ("approval", "school__name"),
 }
 OVERVIEW_COLUMNS = [
     ("school", "School", ""), ("session", "Session", ""), ("status", "Status", ""),
-    ("expected", "Expected", "num"), ("codes", "Codes", "num"), ("started", "Started", "num"),
+    ("expected", "Expected", "num"), ("codes", "Codes", "num"),
     ("submitted", "Submitted", "num"), ("corrections", "Corrections", "num"), ("approved", "Approved", "num"),
     ("completion", "Completion", ""), ("approval", "Approval", ""),
 ]
@@ -593,6 +592,7 @@ def progress_overview(request: HttpRequest) -> HttpResponse:
         .annotate(**progress_annotations())
     )
     sessions = sessions.annotate(
+        approved_total=F("progress_approved") + F("progress_imported"),
         completion=Coalesce(
             Cast(_DONE, FloatField()) * Value(100.0) / NullIf(Cast(F("expected_count"), FloatField()), Value(0.0)),
             Value(0.0),
