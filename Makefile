@@ -46,7 +46,6 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
 
 check-deploy: install
 	DJANGO_ENV=production SECRET_KEY=check-deploy-$$RANDOM-a-long-random-secret-key-for-the-check-only-0123456789 \

@@ -145,6 +145,7 @@ USE_TZ = True
 # --- Static files -----------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at start-up when it is missing (before collectstatic)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -226,6 +227,12 @@ SPECTACULAR_SETTINGS = {
         "GradeLevelCodeEnum": "rostering.choices.GradeLevelCode",
         "SessionTypeEnum": "rostering.choices.SessionType",
         "SessionStateEnum": "rostering.choices.SessionState",
+        "RegistrationModeEnum": "registrations.choices.RegistrationMode",
+        "RegistrationSessionStatusEnum": "registrations.choices.SessionStatus",
+        "AccessCodeStatusEnum": "registrations.choices.CodeStatus",
+        "SubmissionStatusEnum": "registrations.choices.SubmissionStatus",
+        "RosterPolicyEnum": "registrations.choices.RosterPolicy",
+        "CodeFormatEnum": "registrations.choices.CodeFormat",
     },
 }
 
