@@ -15,7 +15,7 @@ _COUNTERS = {
     "codes_generated": Q(),
     "revoked": Q(revoked_at__isnull=False),
     "unused": Q(status=CodeStatus.UNUSED, revoked_at__isnull=True),
-    "started": Q(status=CodeStatus.STARTED),
+    "started": Q(status=CodeStatus.STARTED, revoked_at__isnull=True),
     "submitted": Q(status=CodeStatus.SUBMITTED),
     "needs_correction": Q(status=CodeStatus.NEEDS_CORRECTION),
     "approved": Q(status=CodeStatus.APPROVED),

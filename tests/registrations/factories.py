@@ -11,7 +11,12 @@ import uuid
 
 import factory
 
-from registrations.choices import CODE_STATUS_FOR_SUBMISSION, RegistrationMode, SessionStatus, SubmissionStatus
+from registrations.choices import (
+    CODE_STATUS_FOR_SUBMISSION,
+    RegistrationMode,
+    SessionStatus,
+    SubmissionStatus,
+)
 from registrations.codes import random_codes
 from registrations.models import AccessCode, RegistrationSession, SessionStatusChange, Submission
 from registrations.services import default_roster_policy
