@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, F, FloatField, Max, Min, Q, Sum, Value
@@ -390,11 +391,16 @@ def session_detail(request: HttpRequest, pk) -> HttpResponse:
     return render(request, template, _detail_context(request, session, tab))
 
 
-@login_required
 @require_GET
 @vary_on_headers("HX-Request")
 def session_progress(request: HttpRequest, pk) -> HttpResponse:
     """The progress panel: polled by htmx every few seconds; a small full page without htmx."""
+    if not request.user.is_authenticated:
+        if _htmx_partial(request):
+            # The login expired while the page was open: stop polling (htmx's 286) and leave the panel alone,
+            # rather than swapping the login page into it.
+            return HttpResponse(status=286, headers={"HX-Reswap": "none"})
+        return redirect_to_login(request.get_full_path())
     session = _get_session(request, pk)
     context = {"session": session, "progress": registration_progress(session=session), "poll_seconds": POLL_SECONDS}
     if _htmx_partial(request):

@@ -576,6 +576,8 @@ def test_submissions_tab_empty_state_and_status_filter(world, client_for, sessio
                              payload={"given_name": "Tariro", "family_name": "Dube"}, submitted_at=timezone.now())
     html = client.get(url("session_detail", session_a.pk, tab="submissions")).text
     assert "Rudo Moyo" in html and "Tariro Dube" in html
+    assert reverse("review:submission_detail", args=[done.pk]) in html  # rows open the review page
+    assert reverse("review:submission_list") + f"?session={session_a.pk}" in html
     html = client.get(url("session_detail", session_a.pk, tab="submissions", status="submitted")).text
     assert "Tariro Dube" in html and "Rudo Moyo" not in html
     html = client.get(url("session_detail", session_a.pk, tab="submissions", status="rejected")).text
@@ -603,6 +605,12 @@ def test_progress_partial_and_full_page(world, client_for, session_a):
     assert 'style="' not in html  # nothing the CSP would block
     full = client.get(url("session_progress", session_a.pk))
     assert "<html" in full.text and "Live progress" in full.text
+
+
+def test_polling_after_the_login_expired_stops_without_swapping(client, world, session_a):
+    response = client.get(url("session_progress", session_a.pk), HTTP_HX_REQUEST="true")
+    assert response.status_code == 286 and response["HX-Reswap"] == "none" and response.content == b""
+    assert client.get(url("session_progress", session_a.pk)).status_code == 302
 
 
 def test_archived_session_panel_stops_polling(world, client_for, session_a):
