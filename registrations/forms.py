@@ -415,8 +415,8 @@ class SessionFilterForm(forms.Form):
         self.fields["school"].queryset = School.objects.for_user(user, perm=Perm.REGISTRATIONS_VIEW).order_by("name")
 
     def filters(self) -> dict[str, Any]:
-        if not self.is_valid():
-            return {}
+        """The valid filters (an invalid value, e.g. a school out of reach, is left out on its own)."""
+        self.is_valid()
         data = self.cleaned_data
         return {
             "q": data.get("q") or "",

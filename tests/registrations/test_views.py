@@ -667,6 +667,9 @@ def test_session_list_filters_and_htmx_partial(world, client_for):
     assert response.text.lstrip().startswith('<div id="session-table"')
     assert "Teachers B" in response.text and "Intake A" not in response.text
     assert "No sessions match" in client.get(url("session_list", q="zzz")).text
+    # a school out of reach is ignored, the other filters still apply
+    html = client.get(url("session_list", school=world.other_school.pk, status="open")).text
+    assert "Intake A" in html and "Teachers B" not in html
 
 
 def test_session_list_follows_the_school_switcher(world, client_for):
