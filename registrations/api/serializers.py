@@ -25,6 +25,7 @@ from registrations.choices import (
 )
 from registrations.codes import format_code
 from registrations.models import RegistrationSession
+from registrations.selectors import progress_from_annotated, registration_progress
 from registrations.services import MAX_CODES_PER_REQUEST
 from rostering.models import AcademicSession, ClassDivision, GradeLevel, School
 
@@ -222,8 +223,6 @@ class RegistrationSessionSerializer(serializers.ModelSerializer):
     def get_progress(self, session) -> dict:
         summary = self.context.get("progress", {}).get(session.pk)
         if summary is None:
-            from registrations.selectors import progress_from_annotated, registration_progress
-
             summary = (
                 progress_from_annotated(session)
                 if hasattr(session, "progress_codes_generated")

@@ -47,7 +47,12 @@ from registrations.api.serializers import (
 from registrations.choices import CodeStatus, SessionStatus
 from registrations.codes import format_code, normalize_code
 from registrations.models import AccessCode, RegistrationSession
-from registrations.selectors import build_progress, registration_progress, registration_session_list
+from registrations.selectors import (
+    attach_progress,
+    build_progress,
+    registration_progress,
+    registration_session_list,
+)
 from registrations.services import (
     CAMEL,
     access_code_revoke,
@@ -259,8 +264,6 @@ class RegistrationSessionViewSet(viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet:
         if getattr(self, "swagger_fake_view", False):
             return RegistrationSession.objects.none()
-        if self.action == "retrieve":
-            return registration_session_list(user=self.request.user)
         qs = RegistrationSession.objects.for_user(self.request.user, perm=Perm.REGISTRATIONS_VIEW)
         return qs.select_related(*SESSION_RELATED)
 
@@ -273,8 +276,10 @@ class RegistrationSessionViewSet(viewsets.GenericViewSet):
     def list(self, request):
         query = _parse(RegistrationSessionListQuerySerializer, request.query_params)
         tenant_wide = query.pop("tenant_wide", False)
-        qs = registration_session_list(user=request.user, tenant_wide=tenant_wide, filters=query)
-        page = self.paginate_queryset(qs.order_by("-created_at", "-id"))
+        qs = registration_session_list(
+            user=request.user, tenant_wide=tenant_wide, filters=query, with_progress=False
+        )
+        page = attach_progress(self.paginate_queryset(qs.order_by("-created_at", "-id")))
         serializer = RegistrationSessionSerializer(page, many=True, context=self.get_serializer_context())
         return self.get_paginated_response(serializer.data)
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from registrations.choices import CodeStatus, RegistrationMode, SessionStatus
 from registrations.selectors import (
+    attach_progress,
     build_progress,
     progress_from_annotated,
     registration_progress,
@@ -146,3 +147,15 @@ def test_list_filters(world):
     assert ids(status=SessionStatus.DRAFT) == {teacher.pk}
     assert ids(school_id=world.school_b.pk) == {teacher.pk}
     assert ids(school_id=world.other_school.pk) == set()
+
+
+def test_attach_progress_counts_one_page_in_one_query(world, django_assert_num_queries):
+    sessions = [session_with_codes(world, expected_count=20), RegistrationSessionFactory(school=world.school_a)]
+    page = list(registration_session_list(user=world.superuser, with_progress=False).order_by("created_at"))
+    assert not hasattr(page[0], "progress_codes_generated")
+    with django_assert_num_queries(1):
+        attach_progress(page)
+    for row, session in zip(page, sessions, strict=True):
+        assert progress_from_annotated(row) == registration_progress(session=session)
+    with django_assert_num_queries(0):
+        assert attach_progress([]) == []
