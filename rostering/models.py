@@ -127,9 +127,7 @@ class School(TenantModel):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["district", "code"], name="school_code_unique_in_district",
-                violation_error_message="Another school in this district already uses this code.",
-            ),
+            models.UniqueConstraint(fields=["district", "code"], name="school_code_unique_in_district"),
             models.CheckConstraint(condition=~Q(code=""), name="school_code_not_blank"),
         ]
         indexes = [models.Index(fields=["district", "name"], name="school_district_name")]
@@ -244,10 +242,7 @@ class Subject(TenantModel):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["district", "code"], name="subject_code_unique_in_district",
-                violation_error_message="Another subject in this district already uses this code.",
-            )
-        ]
+        constraints = [models.UniqueConstraint(fields=["district", "code"], name="subject_code_unique_in_district")]
         indexes = [models.Index(fields=["district", "name"], name="subject_district_name")]
 
     def __str__(self) -> str:
@@ -338,8 +333,7 @@ class Person(TenantModel):
         verbose_name_plural = "people"
         constraints = [
             models.UniqueConstraint(
-                fields=["district", "sis_id"], condition=~Q(sis_id=""), name="person_sis_id_unique_in_district",
-                violation_error_message="Another person in this district already has this number.",
+                fields=["district", "sis_id"], condition=~Q(sis_id=""), name="person_sis_id_unique_in_district"
             ),
             models.CheckConstraint(condition=Q(role__in=_choice_values(PersonRole)), name="person_role_valid"),
         ]
