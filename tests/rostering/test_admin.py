@@ -212,7 +212,7 @@ def test_admin_add_and_change_go_through_validation(client, world):
         reverse("admin:rostering_school_add"), _school_form(world, name="Copy", code="AVP")
     )
     assert duplicate.status_code == 200
-    assert "already uses this code" in duplicate.content.decode()
+    assert "already exists" in duplicate.content.decode()
     assert not School.objects.filter(name="Copy").exists()
 
     url = reverse("admin:rostering_school_change", args=[school.pk])
