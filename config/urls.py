@@ -5,6 +5,7 @@ from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.settings import SECURE_CSP
+from config.views import dashboard
 
 
 def healthz(request):
@@ -14,6 +15,7 @@ def healthz(request):
 _swagger_csp = {**SECURE_CSP, "script-src": [*SECURE_CSP["script-src"]], "style-src": ["'self'", "'unsafe-inline'"]}
 
 urlpatterns = [
+    path("", dashboard, name="dashboard"),
     path("", include("rostering.account_urls")),
     path("rostering/", include("rostering.urls")),
     path("registrations/submissions/", include("registrations.review_urls")),

@@ -1,0 +1,38 @@
+"""The staff dashboard: the one page that brings the apps together (config wires everything).
+
+Rostering gives the user's schools with their current school year and head counts; registrations
+adds the live registration sessions with their progress. A constant number of queries.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from registrations.choices import SessionStatus
+from registrations.selectors import attach_progress, progress_from_annotated, registration_session_list
+from rostering.models import School
+from rostering.selectors import dashboard_overview
+from rostering.views.base import can_create
+
+LIVE_SESSIONS_SHOWN = 8
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    overview = dashboard_overview(user=request.user)
+    live = list(
+        registration_session_list(user=request.user, with_progress=False)
+        .filter(status__in=[SessionStatus.OPEN, SessionStatus.PAUSED])
+        .order_by("ends_at", "-created_at")[:LIVE_SESSIONS_SHOWN]
+    ) if overview.has_access else []
+    attach_progress(live)
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "overview": overview,
+            "can_create_school": can_create(request.user, School),
+            "live_sessions": [(s, progress_from_annotated(s)) for s in live],
+        },
+    )
