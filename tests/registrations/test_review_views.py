@@ -498,6 +498,9 @@ def test_attempts_page_for_the_district(world, attempts, client_for):
     html = response.content.decode()
     assert "203.0.113.9" in html and "WRO…" in html and "Session not open" in html
     assert "192.0.2.1" not in html  # the other district's school code
+    assert [(h["ip_address"], h["failures"]) for h in response.context["hotspots"]] == [
+        ("203.0.113.9", 2), ("198.51.100.7", 1)]
+    assert "Most failures in the last 24 hours" in html
 
 
 def test_attempts_page_scoping_and_filter(world, attempts, client_for):
