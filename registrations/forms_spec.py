@@ -178,6 +178,8 @@ def check_payload(fields: list[FormField], payload: Any) -> CheckedPayload:
     missing: list[str] = []
     for f in fields:
         raw = payload.get(f.key)
+        if isinstance(raw, str):
+            raw = raw.replace("\x00", "")  # NUL can't be stored (PostgreSQL text/jsonb) and is never meant
         try:
             value = _normalise(f, raw)
         except ValidationError as exc:

@@ -188,6 +188,11 @@ def _apply_answers(access: AccessCode, payload: dict[str, Any]):
         class_division_id=checked.data.get("class_division_id"),
     )
     data = dict(checked.data)
+    # A placement the session locks replaces whatever was sent, so what was sent can't be an error either.
+    locked_keys = {"grade_level_id", "class_division_id"} if context.class_locked else (
+        {"grade_level_id"} if context.grade_locked else set())
+    for key in locked_keys:
+        checked.errors.pop(key, None)
     for key, obj in (("grade_level_id", placement.grade_level), ("class_division_id", placement.class_division)):
         if obj is not None:
             data[key] = str(obj.pk)
@@ -286,7 +291,9 @@ def submission_submit(*, access_code_id, version, payload: dict[str, Any] | None
                        extra={"status": submission.status})
     _check_version(submission, version)
     data, summary, identity, placement, _fields = _apply_answers(access, submission.payload)
-    errors = {k: v for k, v in summary["errors"].items()}
+    # Answers sent with the submit that could not be stored at all (not even as text) are errors too.
+    sent_errors = (submission.validation_summary or {}).get("errors", {}) if payload is not None else {}
+    errors = {**sent_errors, **summary["errors"]}
     for key in summary["missing"]:
         errors.setdefault(key, []).append("This field is required.")
     if errors:

@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+"""The public participant API, mounted at /api/v1/public/registrations/."""
+
+from django.urls import path
+
+from registrations.public import api
 
 app_name = "register-api"
-urlpatterns: list = []
+urlpatterns = [
+    path("access-codes/validate", api.PublicAccessCodeValidateApi.as_view(), name="access_code_validate"),
+    path("submission", api.PublicSubmissionStatusApi.as_view(), name="submission_status"),
+    path("submission/draft", api.PublicSubmissionDraftApi.as_view(), name="submission_draft"),
+    path("submission/submit", api.PublicSubmissionSubmitApi.as_view(), name="submission_submit"),
+]

@@ -1,0 +1,64 @@
+"""The registration token as a DRF authentication class, for the public participant API only.
+
+It is NOT in ``DEFAULT_AUTHENTICATION_CLASSES``: only the views of ``registrations.public.api`` use it.
+``request.auth`` is the live ``AccessCode`` the token is bound to; ``request.user`` stays anonymous.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions, permissions
+
+from registrations.models import AccessCode
+from registrations.participation import TOKEN_MAX_AGE, access_code_from_token
+from rostering.errors import Unauthorized
+
+
+class RegistrationTokenAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Bearer <registrationToken>`` from ``access-codes/validate``."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        parts = header.split()
+        if parts[0].lower() != self.keyword.lower():
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(
+                "Malformed Authorization header: use 'Bearer <registrationToken>'.", code="token_invalid"
+            )
+        try:
+            access = access_code_from_token(parts[1])
+        except Unauthorized as exc:
+            raise exceptions.AuthenticationFailed(exc.message, code=exc.code) from None
+        return AnonymousUser(), access
+
+    def authenticate_header(self, request):
+        return f'{self.keyword} realm="registration"'
+
+
+class HasRegistrationToken(permissions.BasePermission):
+    message = "Send the registration token from access-codes/validate as 'Authorization: Bearer <token>'."
+
+    def has_permission(self, request, view):
+        return isinstance(request.auth, AccessCode)
+
+
+class RegistrationTokenScheme(OpenApiAuthenticationExtension):
+    target_class = RegistrationTokenAuthentication
+    name = "registrationToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": (
+                "The `registrationToken` returned by `POST /api/v1/public/registrations/access-codes/validate`: "
+                f"signed, bound to one access code, valid for {TOKEN_MAX_AGE // 60} minutes. Validate the code "
+                "again for a new one."
+            ),
+        }

@@ -1,0 +1,85 @@
+"""What the public /register pages and the public JSON API share: the client address and the JSON
+shapes of a session, its form and a participant's submission.
+
+Business rules stay in ``registrations.participation`` and ``registrations.forms_spec``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from registrations.choices import SubmissionStatus
+from registrations.forms_spec import FormField, SelectionContext
+from registrations.models import AccessCode, RegistrationSession, Submission
+
+
+def client_ip(request) -> str:
+    """The address the rate limits count against: ``REMOTE_ADDR``.
+
+    ``X-Forwarded-For`` is ignored by default because any client can send it, which would let a guesser
+    pick a fresh address for every attempt. Behind a reverse proxy (nginx, a load balancer), every request
+    arrives from the proxy's address, so set ``SCHOOL_SESSIONS["TRUSTED_PROXY_COUNT"]`` to the number of
+    proxies in front of the app that *append* to ``X-Forwarded-For``: the client address is then taken that
+    many entries from the right, the part of the header the proxies wrote. Never set it higher than the
+    real number of proxies.
+    """
+    remote = (request.META.get("REMOTE_ADDR") or "").strip()
+    proxies = int(getattr(settings, "SCHOOL_SESSIONS", {}).get("TRUSTED_PROXY_COUNT", 0) or 0)
+    if proxies > 0:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return remote
+
+
+def device_name(request, given: str = "") -> str:
+    """What the participant used (shown to staff next to a submission); the User-Agent if none was given."""
+    return (given or request.META.get("HTTP_USER_AGENT", "") or "").replace("\x00", "").strip()[:200]
+
+
+def session_json(session: RegistrationSession) -> dict[str, Any]:
+    return {
+        "id": str(session.pk),
+        "mode": session.mode,
+        "title": session.title,
+        "description": session.description,
+        "schoolId": str(session.school_id),
+        "schoolName": session.school.name,
+        "classDivisionId": str(session.class_division_id) if session.class_division_id else None,
+        "gradeLevelId": str(session.grade_level_id) if session.grade_level_id else None,
+        "academicYearId": str(session.academic_year_id) if session.academic_year_id else None,
+        "termId": str(session.term_id) if session.term_id else None,
+        "endsAt": session.ends_at.isoformat() if session.ends_at else None,
+        "rosterPolicy": session.roster_policy,
+    }
+
+
+def prefill_for(access: AccessCode, fields: list[FormField], context: SelectionContext | None = None) -> dict[str, Any]:
+    """The roster snapshot's answers for this form's fields (student verification), the locks applied."""
+    snapshot = access.roster_snapshot or {}
+    keys = {f.key for f in fields}
+    data = {k: v for k, v in snapshot.items() if k in keys and v not in (None, "", [])}
+    if context is not None:
+        if context.locked_class_division_id and "class_division_id" in keys:
+            data["class_division_id"] = context.locked_class_division_id
+        if context.locked_grade_level_id and "grade_level_id" in keys:
+            data["grade_level_id"] = context.locked_grade_level_id
+    return data
+
+
+def submission_json(submission: Submission | None) -> dict[str, Any] | None:
+    if submission is None:
+        return None
+    return {
+        "status": submission.status,
+        "version": submission.version,
+        "payload": submission.payload,
+        "validationSummary": submission.validation_summary or {},
+        "correctionMessage": submission.correction_message,
+        "flaggedFields": submission.flagged_fields or [],
+        "submittedAt": submission.submitted_at.isoformat() if submission.submitted_at else None,
+        # Staff notes stay internal; a rejection's reason is the participant's to read.
+        "reviewReason": submission.review_reason if submission.status == SubmissionStatus.REJECTED else "",
+    }
