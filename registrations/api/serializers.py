@@ -349,7 +349,11 @@ class AccessCodeSerializer(serializers.Serializer):
 
     id = serializers.UUIDField()
     sessionId = serializers.UUIDField(source="session_id")
-    code = serializers.CharField(source="display_code", help_text="As printed: PREFIX-ABCDE-FGHJK.")
+    code = serializers.CharField(
+        source="display_code",
+        help_text="As printed: PREFIX-ABCDE-FGHJK. Codes are credentials: members who cannot manage the "
+        "session's registrations (class teachers, viewers) see only the first three characters (ABC•••••).",
+    )
     status = serializers.ChoiceField(
         choices=CodeStatus.choices, help_text="The participant's progress with this code."
     )
@@ -368,6 +372,12 @@ class AccessCodeSerializer(serializers.Serializer):
     revokedAt = serializers.DateTimeField(source="revoked_at", allow_null=True)
     firstUsedAt = serializers.DateTimeField(source="first_used_at", allow_null=True)
     createdAt = serializers.DateTimeField(source="created_at")
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self.context.get("reveal_codes", True):
+            data["code"] = data["code"][:3] + "•••••"
+        return data
 
     def _is_teacher_code(self, code) -> bool:
         mode = self.context.get("session_mode") or code.session.mode

@@ -61,7 +61,7 @@ from registrations.services import (
     registration_session_transition,
     registration_session_update,
 )
-from rostering.permissions import Perm, has_any_perm
+from rostering.permissions import Perm, has_any_perm, has_perm, require_perm
 
 CODE_CAMEL = {
     "count": "count",
@@ -460,7 +460,11 @@ class AccessCodeViewSet(viewsets.GenericViewSet):
     def get_serializer_context(self):
         context = super().get_serializer_context()
         if not getattr(self, "swagger_fake_view", False) and "pk" in self.kwargs:
-            context["session_mode"] = self.get_session().mode
+            session = self.get_session()
+            context["session_mode"] = session.mode
+            context["reveal_codes"] = has_perm(
+                self.request.user, Perm.REGISTRATIONS_MANAGE, district_id=session.district_id, school_id=session.school_id
+            )
         return context
 
     def list(self, request, pk=None):
@@ -509,11 +513,13 @@ class AccessCodeViewSet(viewsets.GenericViewSet):
         ],
         responses={
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The CSV file (UTF-8, with a header)."),
-            **error_responses(400, 401, 404),
+            **error_responses(400, 401, 403, 404),
         },
     )
     def export(self, request, pk=None):
         session = self.get_session()
+        # A file of live codes is a stack of credentials: only those who manage the session get one.
+        require_perm(request.user, Perm.REGISTRATIONS_MANAGE, district_id=session.district_id, school_id=session.school_id)
         filters = _parse(AccessCodeListQuerySerializer, request.query_params)
         codes = filter_codes(self.get_queryset(), filters).select_related("assigned_person")
         now = timezone.now()

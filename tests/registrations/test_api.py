@@ -52,6 +52,8 @@ WRITE = {"district_admin": 200, "registrar": 200, "class_teacher": 403, "viewer"
 CREATED = {**WRITE, "district_admin": 201, "registrar": 201, "superuser": 201}
 # another district's registrar cannot even see school A: its id is an invalid reference
 CREATE = {**CREATED, "other_registrar": 400}
+# codes are credentials: a file of them only for those who manage the session
+MANAGE_READ = {**READ, "class_teacher": 403, "viewer": 403}
 
 
 def _create_body(world):
@@ -70,7 +72,7 @@ ENDPOINTS = {
     "codes_list": ("get", S.OPEN, lambda s, c: url(s, "/codes"), None, READ),
     "codes_generate": ("post", S.OPEN, lambda s, c: url(s, "/codes"), lambda w: {"count": 3}, CREATED),
     "code_revoke": ("post", S.OPEN, lambda s, c: url(s, f"/codes/{c.pk}/revoke"), None, WRITE),
-    "codes_export": ("get", S.OPEN, lambda s, c: url(s, "/codes/export"), None, READ),
+    "codes_export": ("get", S.OPEN, lambda s, c: url(s, "/codes/export"), None, MANAGE_READ),
 }
 PERSONAS = ["district_admin", "registrar", "class_teacher", "viewer", "other_registrar", "superuser"]
 
@@ -653,8 +655,10 @@ def test_codes_list_search_and_batch_filters(world, api_client_for, roster):
 def test_codes_list_shape(world, api_client_for):
     session = mixed_session(world)
     AccessCodeFactory(session=session, code="SCH1ABCDEFGHJK", prefix_length=4)
-    row = body_of(api_client_for(world.class_teacher).get(url(session, "/codes")))["results"][0]
+    row = body_of(api_client_for(world.registrar).get(url(session, "/codes")))["results"][0]
     assert row["code"] == "SCH1-ABCDE-FGHJK"
+    masked = body_of(api_client_for(world.class_teacher).get(url(session, "/codes")))["results"][0]
+    assert masked["code"] == "SCH•••••"  # members who cannot manage the session never see whole codes
     assert set(row) == {
         "id", "sessionId", "code", "status", "revoked", "expired", "assignedPersonId", "displayNameHint",
         "studentNumberHint", "teacherNumberHint", "includeHintOnPrintout", "rosterSnapshot", "printBatchId",
@@ -675,7 +679,8 @@ def test_csv_export_content(world, api_client_for, roster):
     session = mixed_session(world, class_division=world.class_6a, title="Grade 6A check")
     codes = code_set(world, session)
     access_codes_generate(session=session, actor=world.registrar, assign_from_class_roster=True)
-    response = api_client_for(world.viewer).get(url(session, "/codes/export"))
+    assert api_client_for(world.viewer).get(url(session, "/codes/export")).status_code == 403
+    response = api_client_for(world.registrar).get(url(session, "/codes/export"))
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert 'attachment; filename="access-codes-grade-6a-check-' in response["Content-Disposition"]
@@ -695,7 +700,7 @@ def test_csv_export_content(world, api_client_for, roster):
         person.full_name, person.full_name, person.sis_id,
     )
     assert mine["print_batch_id"] and mine["created_at"]
-    only_revoked = read_csv(api_client_for(world.viewer).get(url(session, "/codes/export"), {"status": "revoked"}))
+    only_revoked = read_csv(api_client_for(world.registrar).get(url(session, "/codes/export"), {"status": "revoked"}))
     assert [r["code"] for r in only_revoked] == [codes["revoked"].display_code]
 
 
