@@ -47,6 +47,7 @@ from registrations.forms import (
 )
 from registrations.models import AccessCode, RegistrationSession, Submission
 from registrations.selectors import (
+    attach_progress,
     build_progress,
     progress_annotations,
     progress_from_annotated,
@@ -157,10 +158,14 @@ def session_list(request: HttpRequest) -> HttpResponse:
         params["school"] = request.session[SESSION_SCHOOL_KEY]  # the school switcher's focus
     filter_form = SessionFilterForm(params, user=request.user)
     filters = filter_form.filters()
-    sessions = registration_session_list(user=request.user, filters=filters).order_by("-created_at", "pk")
+    sessions = registration_session_list(user=request.user, filters=filters, with_progress=False).order_by(
+        "-created_at", "pk"
+    )
     if filters.get("q"):
         sessions = sessions.filter(Q(title__icontains=filters["q"]) | Q(school__name__icontains=filters["q"]))
     page = Paginator(sessions, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    # Count the codes of this page's sessions only (one grouped query), not of every session in reach.
+    attach_progress(page.object_list)
     context = {
         "filter_form": filter_form,
         "page": page,
