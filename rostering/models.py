@@ -196,7 +196,9 @@ class AcademicSession(TenantModel):
             elif self.start_date and self.end_date and (
                 self.start_date < parent.start_date or self.end_date > parent.end_date
             ):
-                errors["start_date"] = (
+                # Put the message on the date that is outside (the start when both are).
+                outside = "start_date" if self.start_date < parent.start_date else "end_date"
+                errors[outside] = (
                     f"A term must lie inside its year ({parent.start_date:%d %b %Y} – {parent.end_date:%d %b %Y})."
                 )
         if self.school_id and self.school.district_id != self.district_id:

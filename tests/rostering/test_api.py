@@ -516,7 +516,7 @@ def test_year_with_a_bad_term_writes_nothing(world, admin_api):
         ],
     }
     body = assert_error(admin_api.post(list_url("academic-sessions"), payload, format="json"), 400)
-    assert "must lie inside its year" in body["errors"]["start_date"][0]
+    assert "must lie inside its year" in body["errors"]["end_date"][0]
     assert counts() == before
 
 

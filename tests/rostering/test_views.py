@@ -394,7 +394,7 @@ def test_term_outside_its_year_is_a_row_error_and_nothing_is_written(world, clie
     assert response.status_code == 200
     formset = response.context["formset"]
     assert not formset.forms[0].errors
-    assert "must lie inside its year" in " ".join(formset.forms[1].errors["start_date"])
+    assert "must lie inside its year" in " ".join(formset.forms[1].errors["end_date"])
     assert "must lie inside its year" in response.text
     assert AcademicSession.objects.count() == before
 
@@ -414,7 +414,7 @@ def test_term_rows_are_checked_even_while_the_year_has_errors(world, client_for)
     )
     assert response.status_code == 200
     assert "school" in response.context["form"].errors
-    assert "start_date" in response.context["formset"].forms[0].errors
+    assert "end_date" in response.context["formset"].forms[0].errors
     assert not AcademicSession.objects.filter(name__in=["2028", "Term 9"]).exists()
 
 
