@@ -239,6 +239,9 @@ SPECTACULAR_SETTINGS = {
 # --- Application settings -----------------------------------------------------------------------
 SCHOOL_SESSIONS = {
     "DEMO_PASSWORD": "demo-pass-2026",
+    # How many reverse proxies in front of us append to X-Forwarded-For (0: trust only REMOTE_ADDR).
+    # The /register rate limits key on the client address, so never trust a header a client can forge.
+    "TRUSTED_PROXY_COUNT": int(os.environ.get("TRUSTED_PROXY_COUNT", "0") or 0),
 }
 
 LOGGING = {
