@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import JSONField, Q
 from django.utils import timezone
 
 from registrations.choices import (
@@ -338,7 +338,7 @@ def _assign_unique_codes(rows: list[AccessCode], *, prefix: str, length: int, ba
                 row.code = code
             try:
                 with transaction.atomic():
-                    AccessCode.objects.bulk_create(chunk, batch_size=batch_size)
+                    _insert_codes(chunk)
                 break
             except IntegrityError:
                 continue
@@ -347,6 +347,32 @@ def _assign_unique_codes(rows: list[AccessCode], *, prefix: str, length: int, ba
                 "Could not find enough unused codes in this format: use a longer format or a prefix.",
                 code="code_space_exhausted",
             )
+
+
+def _insert_codes(rows: list[AccessCode]) -> None:
+    """One multi-row insert; on PostgreSQL a COPY, which skips building huge INSERT statements."""
+    if connection.vendor != "postgresql":
+        AccessCode.objects.bulk_create(rows, batch_size=len(rows))
+        return
+    from psycopg.types.json import Jsonb
+
+    fields = AccessCode._meta.concrete_fields
+    json_fields = {f.attname for f in fields if isinstance(f, JSONField)}
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(AccessCode._meta.db_table)
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row([
+                Jsonb(getattr(row, f.attname)) if f.attname in json_fields else getattr(row, f.attname)
+                for f in fields
+            ])
+    for row in rows:  # as bulk_create would leave them: saved rows
+        row._state.adding = False
+        row._state.db = connection.alias
 
 
 @transaction.atomic
