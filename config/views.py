@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from registrations.choices import SessionStatus
 from registrations.selectors import attach_progress, progress_from_annotated, registration_session_list
+from rostering.context_processors import SESSION_SCHOOL_KEY
 from rostering.models import School
 from rostering.selectors import dashboard_overview
 from rostering.views.base import can_create
@@ -20,10 +21,12 @@ LIVE_SESSIONS_SHOWN = 8
 @login_required
 @require_GET
 def dashboard(request):
-    overview = dashboard_overview(user=request.user)
+    focus = request.session.get(SESSION_SCHOOL_KEY)  # the school switcher
+    overview = dashboard_overview(user=request.user, school_id=focus)
+    focused_ids = {card.school.pk for group in overview.districts for card in group.cards}
     live = list(
         registration_session_list(user=request.user, with_progress=False)
-        .filter(status__in=[SessionStatus.OPEN, SessionStatus.PAUSED])
+        .filter(status__in=[SessionStatus.OPEN, SessionStatus.PAUSED], school_id__in=focused_ids)
         .order_by("ends_at", "-created_at")[:LIVE_SESSIONS_SHOWN]
     ) if overview.has_access else []
     attach_progress(live)

@@ -209,18 +209,22 @@ class DashboardOverview:
         return sum(len(d.cards) for d in self.districts)
 
 
-def dashboard_overview(*, user, today: datetime.date | None = None) -> DashboardOverview:
+def dashboard_overview(*, user, today: datetime.date | None = None, school_id=None) -> DashboardOverview:
     """The user's schools with their current school year (and term) and head counts.
 
     Three queries whatever the number of schools: schools with counts, their current years,
-    and the terms of those years that cover today.
+    and the terms of those years that cover today. ``school_id`` (the school switcher's focus) narrows
+    it to one of the user's schools.
     """
     today = today or timezone.localdate()
     has_access = user.is_superuser or bool(grants_for(user))
     if not has_access:
         return DashboardOverview(has_access=False, districts=[], today=today)
+    visible = School.objects.for_user(user)
+    if school_id and visible.filter(pk=school_id).exists():
+        visible = visible.filter(pk=school_id)
     schools = list(
-        School.objects.for_user(user)
+        visible
         .select_related("district")
         .annotate(
             student_count=_count(Person.objects.filter(school=OuterRef("pk"), role=PersonRole.STUDENT)),

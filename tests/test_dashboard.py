@@ -58,3 +58,36 @@ def test_dashboard_queries_do_not_grow_with_sessions(world, client_for, django_a
     with django_assert_max_num_queries(len(one.captured_queries)):
         response = client.get(reverse("dashboard"))
     assert len(response.context["live_sessions"]) == 6
+
+
+def test_school_switcher_focuses_dashboard_and_roster_lists(world, client_for):
+    from tests.rostering.factories import PersonFactory
+
+    PersonFactory(district=world.district, school=world.school_a, given_name="Anesu", family_name="Mukamuri")
+    PersonFactory(district=world.district, school=world.school_b, given_name="Bongani", family_name="Sibanda")
+    _open_session(world, "Avondale intake")
+    client = client_for(world.district_admin)
+
+    response = client.get(reverse("switch_school"), {"school": world.school_b.pk, "next": "/"})
+    assert response.status_code == 302
+
+    dashboard = client.get(reverse("dashboard"))
+    schools = [card.school for group in dashboard.context["overview"].districts for card in group.cards]
+    assert schools == [world.school_b]
+    assert dashboard.context["live_sessions"] == []  # school A's session is out of focus
+
+    people = client.get(reverse("rostering:person_list")).content.decode()
+    assert "Sibanda" in people and "Mukamuri" not in people
+    everyone = client.get(reverse("rostering:person_list"), {"school_id": ""}).content.decode()
+    assert "Sibanda" in everyone and "Mukamuri" in everyone  # "All schools" in the filter still works
+
+    client.get(reverse("switch_school"), {"school": ""})
+    schools = [c.school for g in client.get(reverse("dashboard")).context["overview"].districts for c in g.cards]
+    assert set(schools) == {world.school_a, world.school_b}
+
+
+def test_school_switcher_refuses_a_school_out_of_reach(world, client_for):
+    client = client_for(world.registrar)
+    assert client.get(reverse("switch_school"), {"school": world.school_b.pk}).status_code == 404
+    assert client.get(reverse("switch_school"), {"school": world.other_school.pk}).status_code == 404
+    assert client.get(reverse("switch_school"), {"school": "not-a-uuid"}).status_code == 404

@@ -3,8 +3,8 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -38,7 +38,10 @@ def switch_school(request):
     """Remember which of the user's schools the pages should focus on ('' = all of them)."""
     school_id = request.GET.get("school", "")
     if school_id:
-        school = get_object_or_404(School.objects.for_user(request.user), pk=school_id)
+        try:
+            school = get_object_or_404(School.objects.for_user(request.user), pk=school_id)
+        except ValidationError:  # not a UUID
+            raise Http404 from None
         request.session[SESSION_SCHOOL_KEY] = str(school.pk)
     else:
         request.session.pop(SESSION_SCHOOL_KEY, None)

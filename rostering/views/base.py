@@ -20,6 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from django.views.generic import DetailView, ListView, TemplateView
 from django_htmx.middleware import HtmxDetails
 
+from rostering.context_processors import SESSION_SCHOOL_KEY
 from rostering.errors import ApplicationError, Conflict
 from rostering.forms import apply_validation_error
 from rostering.models import District, School, Subject
@@ -112,8 +113,20 @@ class RosterListView(RosterMixin, ListView):
     paginate_by = 25
     partial = "results"
 
+    def filter_params(self):
+        """The query string, plus the school switcher's focus when the list filters by school and the
+        request names none (``?school_id=`` with an empty value still means every school)."""
+        if not hasattr(self, "_filter_params"):
+            params = self.request.GET.copy()
+            focus = self.request.session.get(SESSION_SCHOOL_KEY)
+            form_fields = getattr(self.filter_form_class, "base_fields", {})
+            if focus and "school_id" in form_fields and "school_id" not in params:
+                params["school_id"] = focus
+            self._filter_params = params
+        return self._filter_params
+
     def get_queryset(self):
-        return type(self).selector(user=self.request.user, filters=self.request.GET)
+        return type(self).selector(user=self.request.user, filters=self.filter_params())
 
     def get_paginate_by(self, queryset):
         try:
@@ -135,9 +148,10 @@ class RosterListView(RosterMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         ignored = {"page", "per_page"}
-        context["filtered"] = any(v for k, v in self.request.GET.items() if k not in ignored)
+        params = self.filter_params()
+        context["filtered"] = any(v for k, v in params.items() if k not in ignored)
         if self.filter_form_class is not None and not wants_partial(self.request):
-            context["filter_form"] = self.filter_form_class(self.request.GET or None, user=self.request.user)
+            context["filter_form"] = self.filter_form_class(params or None, user=self.request.user)
         context["per_page"] = self.get_paginate_by(None)
         return context
 
