@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "rostering.middleware.DistrictTimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -91,3 +91,17 @@ def test_school_switcher_refuses_a_school_out_of_reach(world, client_for):
     assert client.get(reverse("switch_school"), {"school": world.school_b.pk}).status_code == 404
     assert client.get(reverse("switch_school"), {"school": world.other_school.pk}).status_code == 404
     assert client.get(reverse("switch_school"), {"school": "not-a-uuid"}).status_code == 404
+
+
+def test_times_show_in_the_district_time_zone(world, client_for):
+    import zoneinfo
+
+    from django.utils import timezone
+
+    world.district.time_zone = "Africa/Harare"
+    world.district.save(update_fields=["time_zone"])
+    client = client_for(world.registrar)
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 200
+    assert client.session["district_tz"] == "Africa/Harare"
+    assert timezone.get_current_timezone() != zoneinfo.ZoneInfo("Africa/Harare")  # deactivated after the request

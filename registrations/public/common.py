@@ -34,9 +34,28 @@ def client_ip(request) -> str:
     return remote
 
 
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("SamsungBrowser", "Samsung Internet"), ("Firefox/", "Firefox"),
+             ("CriOS", "Chrome"), ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+_SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"),
+            ("Mac OS X", "Mac"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+
+
+def summarize_user_agent(user_agent: str) -> str:
+    """"Chrome on Android" rather than a raw User-Agent string (staff read it beside a submission)."""
+    browser = next((name for marker, name in _BROWSERS if marker in user_agent), "")
+    system = next((name for marker, name in _SYSTEMS if marker in user_agent), "")
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or user_agent[:60]
+
+
 def device_name(request, given: str = "") -> str:
-    """What the participant used (shown to staff next to a submission); the User-Agent if none was given."""
-    return (given or request.META.get("HTTP_USER_AGENT", "") or "").replace("\x00", "").strip()[:200]
+    """What the participant used (shown to staff next to a submission): their own words, or a short
+    summary of the browser's User-Agent."""
+    given = (given or "").replace("\x00", "").strip()
+    if given:
+        return given[:200]
+    return summarize_user_agent((request.META.get("HTTP_USER_AGENT", "") or "").replace("\x00", ""))[:200]
 
 
 def session_json(session: RegistrationSession) -> dict[str, Any]:

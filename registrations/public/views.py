@@ -47,6 +47,7 @@ from registrations.participation import (
 from registrations.public.common import client_ip, device_name, prefill_for
 from registrations.public.forms import CodeEntryForm, field_views, grouped, payload_from_post
 from rostering.errors import ApplicationError, Conflict, RateLimited, Unauthorized
+from rostering.middleware import remember_district_zone
 
 SESSION_TOKEN = "register.token"
 SESSION_CODE = "register.code_id"
@@ -79,6 +80,7 @@ def _remember(request, validation) -> None:
     request.session[SESSION_TOKEN] = validation.token
     request.session[SESSION_CODE] = str(validation.access_code.pk)
     request.session[SESSION_TOKEN_AT] = time.time()
+    remember_district_zone(request, validation.access_code.session.district)  # times in the school's zone
 
 
 def _forget(request) -> None:

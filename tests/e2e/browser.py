@@ -16,7 +16,8 @@ def screenshot(page, name: str) -> Path:
     """Save a full-page screenshot to ``var/screenshots/<name>.png`` and return its path."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name).strip('-')}.png"
-    page.screenshot(path=str(path), full_page=True)
+    # caret="initial": hiding the caret leaves style="" on inputs, which htmx may copy and the CSP reports.
+    page.screenshot(path=str(path), full_page=True, caret="initial")
     return path
 
 

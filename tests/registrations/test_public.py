@@ -640,3 +640,12 @@ def test_nul_characters_typed_into_the_form_are_dropped(client, world, intake):
     response = htmx_save(client, {"given_name": "Ru\x00do", "guardian_phone": "\x00"})
     assert "Saved at" in response.content.decode()
     assert Submission.objects.get().payload == {"given_name": "Rudo"}
+
+
+def test_participant_pages_show_times_in_the_school_district_time_zone(client, world, intake):
+    world.district.time_zone = "Africa/Harare"
+    world.district.save(update_fields=["time_zone"])
+    _session, code = intake
+    assert enter(client, code.code).status_code == 302
+    assert client.session["district_tz"] == "Africa/Harare"
+    assert client.get("/register/form").status_code == 200
