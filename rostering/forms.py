@@ -312,7 +312,10 @@ class AcademicSessionForm(RosterForm):
         model = AcademicSession
         fields = ["school", "name", "type", "state", "start_date", "end_date", "parent"]
         labels = {"parent": "Part of"}
-        help_texts = {"school": "Leave empty for a session that applies to every school in the district."}
+        help_texts = {
+            "school": "Leave empty for a session that applies to every school in the district.",
+            "parent": "For a term or semester: the school year it belongs to. Leave empty for a school year.",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
