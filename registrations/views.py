@@ -263,6 +263,11 @@ def _settings_context(session: RegistrationSession) -> dict:
         rules = stored.get(spec.key) or {}
         state = rules.get("state") or spec.default_state(session.mode)
         extras = {k: v for k, v in rules.items() if k not in {"state", "label"}}
+        # The session's placement lock fills these in for the participant, whatever the setting says.
+        if (spec.key == "class_division_id" and session.class_division_id) or (
+            spec.key == "grade_level_id" and (session.grade_level_id or session.class_division_id)
+        ):
+            state, extras = "required", {"locked": "set by the session"}
         rows.append({
             "label": rules.get("label") or spec.label, "key": spec.key, "state": state,
             "group": GROUP_LABELS.get(spec.group, spec.group), "extras": extras,
