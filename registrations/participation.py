@@ -305,11 +305,17 @@ def submission_submit(*, access_code_id, version, payload: dict[str, Any] | None
                  "grade_level": placement.grade_level, "class_division": placement.class_division,
                  "submitted_at": timezone.now(), "flagged_fields": []},
     )
+    submission.session = access.session  # already loaded with the code: the approval policy reads it
     return apply_approval_policy(submission=submission)
 
 
-def participant_status(access: AccessCode) -> dict[str, Any]:
-    submission = Submission.objects.filter(access_code=access).first()
+_LOAD = object()
+
+
+def participant_status(access: AccessCode, submission: Submission | object | None = _LOAD) -> dict[str, Any]:
+    """Where the participant stands; ``submission``: the code's submission when the caller has it (or None)."""
+    if submission is _LOAD:
+        submission = Submission.objects.filter(access_code=access).first()
     return {
         "status": submission.status if submission else "not_started",
         "nextStep": next_step_for(access, submission),

@@ -300,9 +300,12 @@ class _ParticipantApi(_PublicApi):
         raise exceptions.NotAuthenticated(HasRegistrationToken.message, code="token_missing")
 
 
-def _status_json(access: AccessCode) -> dict:
-    info = participant_status(access)
-    submission = submission_json(Submission.objects.filter(access_code=access).first())
+def _status_json(access: AccessCode, submission: Submission | None = None) -> dict:
+    """``submission``: the one a service just returned (saves reading it again); else it is loaded once."""
+    if submission is None:
+        submission = Submission.objects.filter(access_code=access).first()
+    info = participant_status(access, submission)
+    submission = submission_json(submission)
     info["reviewReason"] = submission["reviewReason"] if submission else ""
     info["payload"] = submission["payload"] if submission else {}
     info["validationSummary"] = submission["validationSummary"] if submission else {
@@ -475,11 +478,11 @@ class PublicSubmissionSubmitApi(_ParticipantApi):
     def post(self, request):
         data = PublicSubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        submission_submit(
+        submission = submission_submit(
             access_code_id=request.auth.pk, version=data.validated_data.get("version"),
             payload=data.validated_data.get("payload"),
         )
-        return Response(_status_json(request.auth))
+        return Response(_status_json(request.auth, submission))
 
 
 class PublicSubmissionStatusApi(_ParticipantApi):

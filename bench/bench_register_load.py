@@ -1,0 +1,469 @@
+"""Public /register submit under 200 concurrent participants on gunicorn (DESIGN.md, performance budgets).
+
+No errors, no lost or duplicated submission, and at least 40% of the throughput of a bare Django view on
+the same server. In a throwaway PostgreSQL database ``bench_register_load`` (dropped afterwards, even on
+failure), seeded through the services with a school-wide student_intake session and open codes:
+
+1. gunicorn (gthread, 2 × cores + 1 workers, 8 threads) serves that database with the production settings.
+2. Each round, 200 participants (one thread and one keep-alive connection each) validate their code and
+   save a complete draft through the public JSON API; 20 of them get a second thread holding the same
+   token. A barrier then releases all 220 submits at once: 200 must succeed and the 20 doubles must get
+   the 409 ``not_editable``. Throughput = submit requests / time from the release to the last answer.
+3. The baseline, interleaved with the rounds: the same number of threads, each with a warm keep-alive
+   connection, released by a barrier onto ``/healthz`` (a JsonResponse through the full middleware stack)
+   for the same number of requests.
+4. The database afterwards: exactly one Submission per code, ``submitted``, with one ``submitted`` history
+   row each; none for a code nobody used.
+
+The figure is the median of the rounds. Run on PostgreSQL (on SQLite it says so and skips)::
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/bench_register_load.py
+
+``BENCH_REGISTER_ROUNDS`` (default 3) and ``BENCH_REGISTER_PARTICIPANTS`` (default 200) change the run.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import ROOT, median, verdict
+from django.conf import settings
+from django.db import connection
+
+PARTICIPANTS = int(os.environ.get("BENCH_REGISTER_PARTICIPANTS", "200"))
+DOUBLES = max(1, PARTICIPANTS // 10)  # participants whose submit is sent twice at once (two threads, one token)
+ROUNDS = int(os.environ.get("BENCH_REGISTER_ROUNDS", "3"))
+RATIO_BUDGET = 0.40
+DB_NAME = "bench_register_load"
+API = "/api/v1/public/registrations"
+THREADS_PER_WORKER = 8
+KEEP_ALIVE = 120  # seconds: connections stay open between the phases of a round
+BARRIER_TIMEOUT = 300
+
+
+def main() -> int:
+    label = f"register.submit_{PARTICIPANTS}"
+    if connection.vendor != "postgresql":
+        print(f"# {label}: skipped on {connection.vendor}: the load figure is for PostgreSQL "
+              "(DATABASE_URL=postgres://…)")
+        return 0
+    with throwaway_database(DB_NAME) as name:
+        print(f"# bench_register_load on postgresql (throwaway database {name})")
+        world = seed(codes=ROUNDS * PARTICIPANTS + 10)
+        with gunicorn_server(name) as server:
+            print(f"# gunicorn gthread: {server.workers} workers × {THREADS_PER_WORKER} threads on "
+                  f"127.0.0.1:{server.port}; {cpu_count()} cores; {PARTICIPANTS} participants + {DOUBLES} double "
+                  f"submits per round, {ROUNDS} rounds")
+            rounds: list[SubmitRound] = []
+            baselines: list[float] = []
+            for r in range(ROUNDS):
+                baselines.append(baseline_round(server.port, PARTICIPANTS + DOUBLES))
+                codes = world["codes"][r * PARTICIPANTS:(r + 1) * PARTICIPANTS]
+                result = submit_round(server.port, codes, world["payload"])
+                rounds.append(result)
+                print(f"#   round {r + 1}: {result.rate:.0f} submit req/s (p50 {result.p50:.0f} ms, p95 "
+                      f"{result.p95:.0f} ms, {result.requests} requests in {result.seconds:.2f} s), "
+                      f"{len(result.errors)} errors; bare view {baselines[-1]:.0f} req/s")
+                for error in result.errors[:5]:
+                    print(f"#     {error}")
+            log_tail = server.log_tail()
+        used = [code for r in rounds for code in r.codes]
+        stored_once, problems = check_database(used, world["codes"][len(used):])
+        for problem in problems[:10]:
+            print(f"#   database: {problem}")
+        if any(r.errors for r in rounds) and log_tail:
+            for line in log_tail[-10:]:
+                print(f"#   gunicorn: {line}")
+
+    rate = median([r.rate for r in rounds])
+    base = median(baselines)
+    ratio = rate / base if base else 0.0
+    errors = sum(len(r.errors) for r in rounds)
+    p50 = median([r.p50 for r in rounds])
+    p95 = median([r.p95 for r in rounds])
+    ok = ratio >= RATIO_BUDGET and errors == 0 and not problems and stored_once == len(used)
+    print(
+        f"{label}: {rate:.0f} submits/s (p50 {p50:.0f} ms, p95 {p95:.0f} ms), {errors} errors, "
+        f"{stored_once}/{len(used)} stored once; bare view: {base:.0f} req/s; ratio {ratio:.0%} "
+        f"(budget ≥ {RATIO_BUDGET:.0%}) {verdict(ok)}"
+    )
+    return 0
+
+
+# --- database -------------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def throwaway_database(name: str):
+    """Create and migrate ``name`` next to the configured database; drop it afterwards whatever happens."""
+    settings.DEBUG = False  # no query log
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = name
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        yield connection.settings_dict["NAME"]
+    finally:
+        try:
+            connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
+        except Exception:  # a server connection still closing: force it
+            time.sleep(1)
+            with connection._nodb_cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def seed(*, codes: int) -> dict:
+    """A district, a school with a grade and a class, and an open school-wide student_intake session."""
+    from django.contrib.auth import get_user_model
+
+    from registrations.choices import RegistrationMode, SessionStatus
+    from registrations.services import (
+        access_codes_generate,
+        registration_session_create,
+        registration_session_transition,
+    )
+    from rostering.models import ClassDivision, District, GradeLevel, School
+
+    district = District.objects.create(name="Bench district")
+    school = School.objects.create(district=district, name="Bench school", code="BENCH")
+    grade = GradeLevel.objects.create(district=district, code="06", name="Grade 6", rank=6)
+    ClassDivision.objects.create(district=district, school=school, grade_level=grade, name="6A")
+    actor = get_user_model().objects.create_user(username="bench", password=None, is_superuser=True)
+    session = registration_session_create(
+        actor=actor, school=school, mode=RegistrationMode.STUDENT_INTAKE, title="Bench intake",
+        expected_count=codes,
+    )
+    generated = access_codes_generate(session=session, actor=actor, count=codes)
+    registration_session_transition(session=session, to=SessionStatus.OPEN, actor=actor)
+    payload = {
+        "given_name": "Rudo", "family_name": "Chikwanha", "date_of_birth": "2014-05-02", "gender": "female",
+        "guardian_name": "Tendai Chikwanha", "guardian_relationship": "mother", "guardian_phone": "+263 77 123 4567",
+        "grade_level_id": str(grade.pk),
+    }
+    return {"session": session, "codes": [c.code for c in generated.codes], "payload": payload}
+
+
+def check_database(used: list[str], unused: list[str]) -> tuple[int, list[str]]:
+    """How many used codes have exactly one submitted Submission with one 'submitted' history row."""
+    from django.db.models import Count, Q
+
+    from registrations.models import Submission
+
+    problems = []
+    rows = (
+        Submission.objects.filter(access_code__code__in=used)
+        .values("access_code__code", "status")
+        .annotate(n=Count("id", distinct=True),
+                  submitted=Count("status_changes", filter=Q(status_changes__to_status="submitted")))
+    )
+    per_code: dict[str, list[dict]] = {}
+    for row in rows:
+        per_code.setdefault(row["access_code__code"], []).append(row)
+    stored_once = 0
+    for code in used:
+        found = per_code.get(code, [])
+        if not found:
+            problems.append(f"{code}: lost (no submission)")
+        elif len(found) > 1 or found[0]["n"] != 1:
+            problems.append(f"{code}: {sum(r['n'] for r in found)} submissions")
+        elif found[0]["status"] != "submitted":
+            problems.append(f"{code}: status {found[0]['status']}")
+        elif found[0]["submitted"] != 1:
+            problems.append(f"{code}: {found[0]['submitted']} 'submitted' history rows")
+        else:
+            stored_once += 1
+    stray = Submission.objects.filter(access_code__code__in=unused).count()
+    if stray:
+        problems.append(f"{stray} submissions for codes nobody used")
+    return stored_once, problems
+
+
+# --- the server ---------------------------------------------------------------------------------------------
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def database_url(name: str) -> str:
+    d = connection.settings_dict
+    auth = d["USER"] or ""
+    if d.get("PASSWORD"):
+        auth += f":{d['PASSWORD']}"
+    return f"postgres://{auth}{'@' if auth else ''}{d['HOST'] or '127.0.0.1'}:{d['PORT'] or 5432}/{name}"
+
+
+@dataclass
+class Server:
+    port: int
+    workers: int
+    log_path: Path
+
+    def log_tail(self) -> list[str]:
+        try:
+            return self.log_path.read_text(errors="replace").splitlines()[-40:]
+        except OSError:
+            return []
+
+
+@contextmanager
+def gunicorn_server(db_name: str):
+    port = free_port()
+    workers = 2 * cpu_count() + 1
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_SETTINGS_MODULE"}}
+    env.update(
+        DATABASE_URL=database_url(db_name), DJANGO_ENV="production", SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="false", DJANGO_SETTINGS_MODULE="config.settings",
+    )
+    with tempfile.TemporaryDirectory(prefix="bench_register_load_") as tmp:
+        log_path = Path(tmp) / "gunicorn.log"
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(
+                [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi:application", "--no-control-socket",
+                 "-b", f"127.0.0.1:{port}", "--worker-class", "gthread", "--workers", str(workers),
+                 "--threads", str(THREADS_PER_WORKER), "--keep-alive", str(KEEP_ALIVE)],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        server = Server(port=port, workers=workers, log_path=log_path)
+        try:
+            wait_until_healthy(proc, server)
+            yield server
+        finally:
+            stop(proc)
+
+
+def wait_until_healthy(proc: subprocess.Popen, server: Server, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("gunicorn exited:\n" + "\n".join(server.log_tail()))
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("gunicorn did not answer /healthz in time:\n" + "\n".join(server.log_tail()))
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)  # the arbiter and its workers (their own process group)
+        proc.wait(timeout=20)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+# --- the clients ---------------------------------------------------------------------------------------------
+
+
+class Client:
+    """One participant's browser: one keep-alive connection, JSON in and out."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.conn: http.client.HTTPConnection | None = None
+
+    def call(self, method: str, path: str, body: dict | None = None, token: str | None = None):
+        headers = {"Accept": "application/json", "User-Agent": "bench_register_load"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        for attempt in (0, 1):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+            try:
+                self.conn.request(method, path, body=data, headers=headers)
+                response = self.conn.getresponse()
+                raw = response.read()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                # The server closed an idle keep-alive connection before reading the request: reconnect once.
+                self.close()
+                if attempt:
+                    raise
+                continue
+            if (response.getheader("Connection") or "").lower() == "close":
+                self.close()
+            try:
+                parsed = json.loads(raw) if raw else None
+            except ValueError:
+                parsed = raw[:200]
+            return response.status, parsed
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
+
+
+def run_threads(n: int, target) -> None:
+    threads = [threading.Thread(target=target, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+@dataclass
+class SubmitRound:
+    codes: list[str]
+    requests: int = 0
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies_ms) if self.latencies_ms else 0.0
+
+    @property
+    def p95(self) -> float:
+        return percentile(self.latencies_ms, 0.95)
+
+
+def submit_round(port: int, codes: list[str], payload: dict) -> SubmitRound:
+    """Validate + draft for every participant, then all the submits at once (doubles included)."""
+    n = len(codes)
+    threads = n + DOUBLES
+    result = SubmitRound(codes=codes)
+    tokens: list[str | None] = [None] * n
+    versions: list[int | None] = [None] * n
+    outcomes: list[tuple[int, object, float, float] | None] = [None] * threads
+    lock = threading.Lock()
+    start = [0.0]
+    ready = threading.Barrier(threads, timeout=BARRIER_TIMEOUT)
+    go = threading.Barrier(threads, action=lambda: start.__setitem__(0, time.perf_counter()),
+                           timeout=BARRIER_TIMEOUT)
+
+    def error(message: str) -> None:
+        with lock:
+            result.errors.append(message)
+
+    def participant(i: int) -> None:
+        client = Client(port)
+        own = i if i < n else i - n  # threads n.. are the second submit of participants 0..DOUBLES-1
+        try:
+            if i < n:
+                status, body = client.call("POST", f"{API}/access-codes/validate",
+                                           {"code": codes[i], "deviceName": "Bench phone"})
+                if status != 200:
+                    error(f"validate {codes[i]}: {status} {body}")
+                else:
+                    tokens[i] = body["registrationToken"]
+                    status, body = client.call("PUT", f"{API}/submission/draft",
+                                               {"payload": {**payload, "given_name": f"Rudo {i}"}, "version": None},
+                                               token=tokens[i])
+                    if status != 200:
+                        error(f"draft {codes[i]}: {status} {body}")
+                    else:
+                        versions[i] = body["version"]
+            else:
+                client.call("GET", "/healthz")  # open the connection before the release, like the others
+        finally:
+            ready.wait()
+        token, version = tokens[own], versions[own]
+        go.wait()
+        if token is None or version is None:
+            return
+        t0 = time.perf_counter()
+        status, body = client.call("POST", f"{API}/submission/submit", {"version": version}, token=token)
+        t1 = time.perf_counter()
+        outcomes[i] = (status, body, t0, t1)
+        client.close()
+
+    run_threads(threads, participant)
+    ends = []
+    for outcome in outcomes:
+        if outcome is None:
+            continue
+        _status, _body, t0, t1 = outcome
+        result.requests += 1
+        result.latencies_ms.append((t1 - t0) * 1000)
+        ends.append(t1)
+    result.seconds = (max(ends) - start[0]) if ends else 0.0
+    for own in range(n):
+        pair = [outcomes[own]] + ([outcomes[n + own]] if own < DOUBLES else [])
+        pair = [o for o in pair if o is not None]
+        if not pair:
+            continue
+        ok = [o for o in pair if o[0] == 200 and isinstance(o[1], dict) and o[1].get("status") == "submitted"]
+        dup = [o for o in pair if o[0] == 409 and isinstance(o[1], dict) and o[1].get("code") == "not_editable"]
+        if len(ok) != 1 or len(ok) + len(dup) != len(pair):
+            error(f"submit {codes[own]}: " + "; ".join(f"{o[0]} {str(o[1])[:160]}" for o in pair))
+    return result
+
+
+def baseline_round(port: int, threads: int) -> float:
+    """The same number of threads, one request each to the bare view, released at once: requests/s."""
+    outcomes: list[tuple[int, float] | None] = [None] * threads
+    start = [0.0]
+    ready = threading.Barrier(threads, timeout=BARRIER_TIMEOUT)
+    go = threading.Barrier(threads, action=lambda: start.__setitem__(0, time.perf_counter()),
+                           timeout=BARRIER_TIMEOUT)
+    failures: list[int] = []
+
+    def client_thread(i: int) -> None:
+        client = Client(port)
+        try:
+            client.call("GET", "/healthz")  # warm keep-alive connection, like the participants'
+        finally:
+            ready.wait()
+        go.wait()
+        status, _body = client.call("GET", "/healthz")
+        outcomes[i] = (status, time.perf_counter())
+        client.close()
+
+    run_threads(threads, client_thread)
+    done = [o for o in outcomes if o is not None]
+    failures = [o[0] for o in done if o[0] != 200]
+    if failures or len(done) != threads:
+        raise RuntimeError(f"bare view failed: {len(done)}/{threads} answered, statuses {sorted(set(failures))}")
+    return threads / (max(o[1] for o in done) - start[0])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
