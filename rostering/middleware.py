@@ -2,7 +2,7 @@
 
 Staff get the zone of their district (the first one with a zone set); participants on /register get
 the zone of their session's district (the public pages store it when a code is accepted). Stored in
-the Django session, so it costs one small query per session, not per request.
+the Django session at sign-in (or when a code is accepted), so requests cost no query for it.
 """
 
 from __future__ import annotations
@@ -24,6 +24,12 @@ def _zone(name: str):
 def remember_district_zone(request, district) -> None:
     if hasattr(request, "session"):
         request.session[SESSION_TZ_KEY] = district.time_zone or ""
+
+
+def remember_staff_zone(sender, request, user, **kwargs) -> None:
+    """``user_logged_in`` receiver: look the staff member's zone up once, at sign-in."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SESSION_TZ_KEY] = DistrictTimezoneMiddleware._staff_zone(user)
 
 
 class DistrictTimezoneMiddleware:
