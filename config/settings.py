@@ -106,6 +106,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
+if os.environ.get("TEST_DATABASE_NAME", "").strip():  # lets two test runs share one PostgreSQL server
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"].strip()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (rate limits, sessions can use it) ------------------------------------------------
@@ -200,6 +202,8 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
+    # The one way in for outside JSON: bounded size, nesting and no NUL (rostering/common/jsonio.py).
+    "DEFAULT_PARSER_CLASSES": ["rostering.common.parsers.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rostering.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -243,6 +247,8 @@ SCHOOL_SESSIONS = {
     # How many reverse proxies in front of us append to X-Forwarded-For (0: trust only REMOTE_ADDR).
     # The /register rate limits key on the client address, so never trust a header a client can forge.
     "TRUSTED_PROXY_COUNT": int(os.environ.get("TRUSTED_PROXY_COUNT", "0") or 0),
+    # The largest JSON request body an API view accepts unless it sets its own ``json_max_bytes``.
+    "JSON_MAX_BYTES": int(os.environ.get("JSON_MAX_BYTES", str(256 * 1024)) or 256 * 1024),
 }
 
 LOGGING = {

@@ -19,7 +19,6 @@ from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, viewsets
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from registrations.api.review_serializers import (
@@ -49,6 +48,7 @@ from registrations.review import (
     submissions_bulk_approve,
 )
 from registrations.review_selectors import submission_detail_queryset, submission_list
+from rostering.common.parsers import BoundedJSONParser
 from rostering.errors import Conflict
 from rostering.permissions import Perm, has_any_perm, has_perm
 
@@ -194,7 +194,7 @@ class SubmissionViewSet(viewsets.GenericViewSet):
 
     serializer_class = SubmissionSerializer
     permission_classes = [permissions.IsAuthenticated, ReviewPermission]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     filter_backends: list = []
     queryset = Submission.objects.none()
     lookup_value_regex = "[^/]+"

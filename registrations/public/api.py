@@ -13,7 +13,6 @@ from collections.abc import Mapping
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -33,6 +32,7 @@ from registrations.participation import (
 from registrations.public.authentication import HasRegistrationToken, RegistrationTokenAuthentication
 from registrations.public.common import client_ip, device_name, prefill_for, session_json, submission_json
 from registrations.validators import FIELD_STATES, FIELD_TYPES
+from rostering.common.parsers import BoundedJSONParser
 
 TAG = "Public registration"
 NEXT_STEPS = (NextStep.COMPLETE_FORM, NextStep.CORRECTIONS_REQUIRED, NextStep.READ_ONLY_STATUS)
@@ -283,7 +283,7 @@ PLACEMENT_400 = OpenApiExample("Class outside the locked grade", value={
 
 class _PublicApi(APIView):
     renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     throttle_classes: list = []
 
     def finalize_response(self, request, response, *args, **kwargs):

@@ -14,7 +14,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import permissions, viewsets
-from rest_framework.parsers import JSONParser
 
 from rostering.api.schema import error_responses
 from rostering.api.serializers import (
@@ -27,6 +26,7 @@ from rostering.api.serializers import (
     SchoolSerializer,
     SubjectSerializer,
 )
+from rostering.common.parsers import BoundedJSONParser
 from rostering.filtersets import (
     AcademicSessionFilterSet,
     ClassDivisionFilterSet,
@@ -134,7 +134,7 @@ class RosterObjectViewSet(viewsets.ModelViewSet):
     model: type = None  # set by subclasses
     select_related_fields: tuple[str, ...] = ()
     permission_classes = [permissions.IsAuthenticated, RosterWritePermission]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     def get_queryset(self):
         queryset = self.model.objects.for_user(self.request.user)
