@@ -10,7 +10,7 @@ failure), seeded through the services with a school-wide student_intake session 
    token. A barrier then releases all 220 submits at once: 200 must succeed and the 20 doubles must get
    the 409 ``not_editable``. Throughput = submit requests / time from the release to the last answer.
 3. The baseline, interleaved with the rounds: the same number of threads, each with a warm keep-alive
-   connection, released by a barrier onto ``/healthz`` (a JsonResponse through the full middleware stack)
+   connection, released by a barrier onto ``/livez`` (a JsonResponse through the full middleware stack)
    for the same number of requests.
 4. The database afterwards: exactly one Submission per code, ``submitted``, with one ``submitted`` history
    row each; none for a code nobody used.
@@ -402,7 +402,7 @@ def submit_round(port: int, codes: list[str], payload: dict) -> SubmitRound:
                     else:
                         versions[i] = body["version"]
             else:
-                client.call("GET", "/healthz")  # open the connection before the release, like the others
+                client.call("GET", "/livez")  # open the connection before the release, like the others
         finally:
             ready.wait()
         token, version = tokens[own], versions[own]
@@ -449,11 +449,11 @@ def baseline_round(port: int, threads: int) -> float:
     def client_thread(i: int) -> None:
         client = Client(port)
         try:
-            client.call("GET", "/healthz")  # warm keep-alive connection, like the participants'
+            client.call("GET", "/livez")  # warm keep-alive connection, like the participants'
         finally:
             ready.wait()
         go.wait()
-        status, _body = client.call("GET", "/healthz")
+        status, _body = client.call("GET", "/livez")
         outcomes[i] = (status, time.perf_counter())
         client.close()
 

@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "rostering.middleware.DistrictTimezoneMiddleware",
+    "config.middleware.DatabaseUnavailableMiddleware",  # last: a view's database fault is a 503 (see handler500)
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -101,7 +102,11 @@ TEMPLATES = [
 # An empty DATABASE_URL counts as unset (dj-database-url 3.1 would otherwise return {}).
 VAR_DIR.mkdir(exist_ok=True)
 _database_url = os.environ.get("DATABASE_URL", "").strip() or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=0 if TESTING else 60)}
+# Persistent connections, checked before each request reuses one: a restarted PostgreSQL is picked up
+# without restarting the app (a request that still meets the fault gets a 503, see config/middleware.py).
+DATABASES = {
+    "default": dj_database_url.parse(_database_url, conn_max_age=0 if TESTING else 60, conn_health_checks=True)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}

@@ -1,16 +1,13 @@
 from django.contrib import admin
-from django.http import JsonResponse
 from django.urls import include, path
 from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from config.health import healthz, livez
 from config.settings import SECURE_CSP
 from config.views import dashboard
 
-
-def healthz(request):
-    return JsonResponse({"status": "ok"})
-
+handler500 = "config.middleware.server_error"  # a database fault outside a view is a 503, not this page
 
 _swagger_csp = {**SECURE_CSP, "script-src": [*SECURE_CSP["script-src"]], "style-src": ["'self'", "'unsafe-inline'"]}
 
@@ -33,4 +30,5 @@ urlpatterns = [
         name="api_docs",
     ),
     path("healthz", healthz, name="healthz"),
+    path("livez", livez, name="livez"),
 ]
