@@ -15,7 +15,7 @@ import secrets
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 _TABLE = ALPHABET.encode("ascii")
-_PREFIX_RE = re.compile(r"^[A-Z0-9]{0,8}$")
+_PREFIX_RE = re.compile(r"^[A-Za-z0-9]{0,8}\Z")
 _SEPARATORS = re.compile(r"[^A-Z0-9]+")
 
 
@@ -32,10 +32,17 @@ def normalize_code(value: str) -> str:
 
 
 def validate_prefix(prefix: str) -> str:
-    prefix = normalize_code(prefix or "")
+    """The prefix as stored: letters A–Z and digits 0–9 only, at most 8. Lower case is taken as capitals
+    (codes are case-insensitive); anything else is refused, never silently dropped."""
+    prefix = prefix or ""
     if not _PREFIX_RE.match(prefix):
-        raise ValueError("Use at most 8 letters or digits for the prefix.")
-    return prefix
+        if len(prefix) > 8:
+            raise ValueError(f"The prefix may have at most 8 characters; '{prefix[:20]}' has {len(prefix)}.")
+        raise ValueError(
+            f"The prefix '{prefix}' has characters codes can't hold: use only letters A–Z and digits 0–9 "
+            "(at most 8), without spaces, dashes or accents."
+        )
+    return prefix.upper()
 
 
 def format_code(code: str, prefix_length: int = 0) -> str:

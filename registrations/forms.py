@@ -7,7 +7,6 @@ whose ``ValidationError`` is put back on these fields by ``apply_service_errors`
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
@@ -30,8 +29,10 @@ from registrations.validators import (
     HIDDEN,
     OPTIONAL,
     REQUIRED,
+    REQUIRED_FIELDS_MAX_BYTES,
     default_approval_policy,
 )
+from rostering.common.jsonio import JSONInputError, decode
 from rostering.models import AcademicSession, ClassDivision, GradeLevel, School
 from rostering.permissions import Perm
 
@@ -347,9 +348,9 @@ class SessionForm(forms.Form):
         if not raw:
             return None
         try:
-            value = json.loads(raw)
-        except ValueError as exc:
-            raise ValidationError(f"Not valid JSON: {exc}.") from None
+            value = decode(raw, max_bytes=REQUIRED_FIELDS_MAX_BYTES)
+        except JSONInputError as exc:
+            raise ValidationError(exc.message) from None
         if not isinstance(value, dict):
             raise ValidationError("requiredFields must be a JSON object with 'fields' and 'custom'.")
         return value

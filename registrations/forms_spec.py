@@ -14,8 +14,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from registrations.validators import CATALOGUE, CATALOGUE_BY_KEY, HIDDEN, REQUIRED, default_required_fields
+from rostering.common.jsonio import encoded_size
+from rostering.common.patterns import PatternError, fullmatch
 
 MAX_TEXT = 300
+MAX_PAYLOAD_BYTES = 64 * 1024  # a whole set of answers, as JSON; far above any real form
+NOT_SAVED = "This answer was not saved."
 PLACEMENT_KEYS = ("grade_level_id", "class_division_id")
 
 
@@ -169,6 +173,12 @@ def check_payload(fields: list[FormField], payload: Any) -> CheckedPayload:
     """
     if not isinstance(payload, dict):
         raise ValidationError({"payload": "The answers must be a JSON object of field: value."})
+    try:
+        size = encoded_size(payload)
+    except (TypeError, ValueError):
+        raise ValidationError({"payload": "The answers must be plain JSON values."}) from None
+    if size > MAX_PAYLOAD_BYTES:
+        raise ValidationError({"payload": f"The answers are {size:,} bytes; at most {MAX_PAYLOAD_BYTES:,} are accepted."})
     known = {f.key for f in fields} | set(CATALOGUE_BY_KEY)
     unknown = sorted(k for k in payload if k not in known)
     if unknown:
@@ -178,13 +188,13 @@ def check_payload(fields: list[FormField], payload: Any) -> CheckedPayload:
     missing: list[str] = []
     for f in fields:
         raw = payload.get(f.key)
-        if isinstance(raw, str):
-            raw = raw.replace("\x00", "")  # NUL can't be stored (PostgreSQL text/jsonb) and is never meant
         try:
             value = _normalise(f, raw)
         except ValidationError as exc:
             errors[f.key] = exc.messages
-            value = raw if isinstance(raw, str) else None
+            value = _keepable(f, raw)
+            if value is None and not _is_blank(raw):
+                errors[f.key] = [*exc.messages, NOT_SAVED]
         if not _is_blank(value):
             data[f.key] = value
         elif f.required:
@@ -192,9 +202,27 @@ def check_payload(fields: list[FormField], payload: Any) -> CheckedPayload:
     return CheckedPayload(data=data, errors=errors, missing=missing)
 
 
+def field_limit(f: FormField) -> int:
+    """The most characters an answer to ``f`` may have (and so the most a draft keeps)."""
+    return min(f.max_length, MAX_TEXT) if f.max_length is not None else MAX_TEXT
+
+
+def _keepable(f: FormField, raw: Any) -> str | None:
+    """What a draft keeps of an answer that has an error: the text as typed, so the participant can fix it,
+    but only when it is within the field's limits; otherwise nothing (and the error says so)."""
+    if not isinstance(raw, str) or f.type in {"subjects", "classes", "boolean"}:
+        return None
+    text = raw.strip()
+    if not text or "\x00" in text or len(text) > field_limit(f):
+        return None
+    return text
+
+
 def _normalise(f: FormField, raw: Any) -> Any:
     if raw is None or raw == "":
         return None
+    if isinstance(raw, str) and "\x00" in raw:
+        raise ValidationError("Remove the NUL character (\\u0000): it cannot be stored.")
     if f.type in {"subjects", "classes"}:
         values = raw if isinstance(raw, list) else [raw]
         allowed = {v for v, _ in f.choices}
@@ -241,9 +269,18 @@ def _normalise(f: FormField, raw: Any) -> Any:
         raise ValidationError(f"At least {f.min_length} characters.")
     if f.max_length is not None and len(value) > f.max_length:
         raise ValidationError(f"At most {f.max_length} characters.")
-    if f.pattern and not re.fullmatch(f.pattern, value):
+    if f.pattern and not _matches(f.pattern, value):
         raise ValidationError("This does not have the expected format.")
     return value
+
+
+def _matches(pattern: str, value: str) -> bool:
+    """Staff patterns run on RE2 (linear time). One stored before RE2 was required and that RE2 can't
+    run is not enforced: the staff check refuses such patterns on every save now."""
+    try:
+        return fullmatch(pattern, value)
+    except PatternError:
+        return True
 
 
 def changed_fields(snapshot: dict[str, Any], data: dict[str, Any], fields: list[FormField]) -> list[str]:

@@ -17,6 +17,9 @@ from registrations.choices import (
     SessionStatus,
     SubmissionStatus,
 )
+from registrations.forms_spec import MAX_PAYLOAD_BYTES
+from registrations.validators import APPROVAL_POLICY_MAX_BYTES, REQUIRED_FIELDS_MAX_BYTES
+from rostering.common.jsonio import JSONBoundsValidator
 from rostering.models import TenantQuerySet
 
 
@@ -47,8 +50,8 @@ class RegistrationSession(models.Model):
     ends_at = models.DateTimeField(null=True, blank=True, help_text="Deadline shown to participants.")
     expected_count = models.PositiveIntegerField(null=True, blank=True, help_text="Used for the completion percentage.")
     roster_policy = models.CharField(max_length=20, choices=RosterPolicy.choices, default=RosterPolicy.OPEN_WITH_CODE)
-    required_fields = models.JSONField(default=dict, blank=True)
-    approval_policy = models.JSONField(default=dict, blank=True)
+    required_fields = models.JSONField(default=dict, blank=True, validators=[JSONBoundsValidator(REQUIRED_FIELDS_MAX_BYTES)])
+    approval_policy = models.JSONField(default=dict, blank=True, validators=[JSONBoundsValidator(APPROVAL_POLICY_MAX_BYTES)])
     status = models.CharField(max_length=12, choices=SessionStatus.choices, default=SessionStatus.DRAFT)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -129,7 +132,7 @@ class AccessCode(models.Model):
     assigned_person = models.ForeignKey(
         "rostering.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="registration_codes"
     )
-    roster_snapshot = models.JSONField(default=dict, blank=True)
+    roster_snapshot = models.JSONField(default=dict, blank=True, validators=[JSONBoundsValidator(16 * 1024)])
     display_name_hint = models.CharField(max_length=200, blank=True, default="")
     number_hint = models.CharField(max_length=64, blank=True, default="")
     include_hint_on_printout = models.BooleanField(default=False)
@@ -189,9 +192,11 @@ class Submission(models.Model):
     session = models.ForeignKey(RegistrationSession, on_delete=models.CASCADE, related_name="submissions")
     access_code = models.OneToOneField(AccessCode, on_delete=models.CASCADE, related_name="submission")
     person_type = models.CharField(max_length=10, choices=PersonType.choices)
-    payload = models.JSONField(default=dict, blank=True, help_text="The raw form data.")
-    normalized_identity = models.JSONField(default=dict, blank=True)
-    validation_summary = models.JSONField(default=dict, blank=True)
+    payload = models.JSONField(
+        default=dict, blank=True, help_text="The raw form data.", validators=[JSONBoundsValidator(MAX_PAYLOAD_BYTES)]
+    )
+    normalized_identity = models.JSONField(default=dict, blank=True, validators=[JSONBoundsValidator(16 * 1024)])
+    validation_summary = models.JSONField(default=dict, blank=True, validators=[JSONBoundsValidator(64 * 1024)])
     grade_level = models.ForeignKey("rostering.GradeLevel", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     class_division = models.ForeignKey(
         "rostering.ClassDivision", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -199,7 +204,7 @@ class Submission(models.Model):
     status = models.CharField(max_length=20, choices=SubmissionStatus.choices, default=SubmissionStatus.DRAFT)
     version = models.PositiveIntegerField(default=1, help_text="Incremented on every save; optimistic lock.")
     correction_message = models.TextField(blank=True, default="")
-    flagged_fields = models.JSONField(default=list, blank=True)
+    flagged_fields = models.JSONField(default=list, blank=True, validators=[JSONBoundsValidator(8 * 1024)])
     review_reason = models.TextField(blank=True, default="")
     device_name = models.CharField(max_length=200, blank=True, default="")
     submitted_at = models.DateTimeField(null=True, blank=True)

@@ -25,6 +25,7 @@ from registrations.forms_spec import (
 )
 from registrations.models import AccessCode, CodeAttempt, Submission, SubmissionStatusChange
 from registrations.validators import enforce_placement
+from rostering.common.jsonio import clean_json_fields
 from rostering.errors import ApplicationError, Conflict, Unauthorized
 
 TOKEN_SALT = "registrations.participant-token.v1"
@@ -264,6 +265,7 @@ def submission_save_draft(*, access_code_id, payload: dict[str, Any], version=No
     submission.normalized_identity = identity
     submission.grade_level = placement.grade_level
     submission.class_division = placement.class_division
+    clean_json_fields(submission)  # stored means valid: every JSON document within its cap
     submission.save()
     if created:
         SubmissionStatusChange.objects.create(submission=submission, from_status="", to_status=SubmissionStatus.DRAFT)

@@ -252,8 +252,9 @@ def access_codes_generate(
         raise Conflict(f"The session is {session.status}: no more codes can be generated.", code="session_closed")
     if format not in CODE_FORMAT_LENGTH:
         raise ValidationError({"format": f"Must be one of {', '.join(CODE_FORMAT_LENGTH)}."})
+    typed_prefix = prefix or ""
     try:
-        prefix = validate_prefix(prefix)
+        prefix = validate_prefix(typed_prefix)
     except ValueError as exc:
         raise ValidationError({"prefix": str(exc)}) from None
     if expires_at is not None and expires_at <= timezone.now():
@@ -315,6 +316,8 @@ def access_codes_generate(
         from registrations.choices import SHORT_CODE_WARNING
 
         warnings.append(SHORT_CODE_WARNING)
+    if prefix != typed_prefix:
+        warnings.append(f"The prefix '{typed_prefix}' is stored in capitals: codes start with {prefix}.")
     return GeneratedCodes(print_batch_id=batch, codes=rows, warnings=warnings)
 
 

@@ -25,7 +25,11 @@ from rostering.choices import (
     SessionState,
     SessionType,
 )
+from rostering.common.jsonio import JSONBoundsValidator
 from rostering.permissions import scope_q, visible_district_ids
+
+IDENTIFIERS_MAX_BYTES = 16 * 1024
+PROPERTIES_MAX_BYTES = 64 * 1024
 
 
 def _choice_values(choices) -> list[str]:
@@ -65,8 +69,13 @@ class TenantModel(TimestampedModel):
     """A row owned by one district. Subclasses say how to reach their school for scoping."""
 
     district = models.ForeignKey("rostering.District", on_delete=models.CASCADE, related_name="+")
-    identifiers = models.JSONField(default=list, blank=True, help_text='Extra ids: [{"type": "sis_id", "value": "…"}]')
-    properties = models.JSONField(default=dict, blank=True, help_text="Non-standard properties.")
+    identifiers = models.JSONField(
+        default=list, blank=True, help_text='Extra ids: [{"type": "sis_id", "value": "…"}]',
+        validators=[JSONBoundsValidator(IDENTIFIERS_MAX_BYTES)],
+    )
+    properties = models.JSONField(
+        default=dict, blank=True, help_text="Non-standard properties.", validators=[JSONBoundsValidator(PROPERTIES_MAX_BYTES)]
+    )
 
     tenant_school_field: str | None = None
     tenant_school_nullable = False
@@ -98,8 +107,8 @@ class DistrictQuerySet(models.QuerySet):
 
 class District(TimestampedModel):
     name = models.CharField(max_length=200)
-    identifiers = models.JSONField(default=list, blank=True)
-    properties = models.JSONField(default=dict, blank=True)
+    identifiers = models.JSONField(default=list, blank=True, validators=[JSONBoundsValidator(IDENTIFIERS_MAX_BYTES)])
+    properties = models.JSONField(default=dict, blank=True, validators=[JSONBoundsValidator(PROPERTIES_MAX_BYTES)])
     time_zone = models.CharField(max_length=64, blank=True, default="")
     locale = models.CharField(max_length=16, blank=True, default="")
 
@@ -120,7 +129,9 @@ class School(TenantModel):
     )
     address = models.CharField(max_length=300, blank=True, default="")
     phone = models.CharField(max_length=40, blank=True, default="")
-    grade_codes = models.JSONField(default=list, blank=True, help_text="Grade codes the school teaches.")
+    grade_codes = models.JSONField(
+        default=list, blank=True, help_text="Grade codes the school teaches.", validators=[JSONBoundsValidator(4 * 1024)]
+    )
 
     tenant_school_field = "pk"
 

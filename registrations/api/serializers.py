@@ -27,6 +27,7 @@ from registrations.codes import format_code
 from registrations.models import RegistrationSession
 from registrations.selectors import progress_from_annotated, registration_progress
 from registrations.services import MAX_CODES_PER_REQUEST
+from rostering.common.fields import BoundedJSONField
 from rostering.models import AcademicSession, ClassDivision, GradeLevel, School
 
 # --- shared pieces --------------------------------------------------------------------------------
@@ -63,12 +64,12 @@ class ScopedIdField(serializers.PrimaryKeyRelatedField):
 
 
 @extend_schema_field(REQUIRED_FIELDS_SCHEMA)
-class RequiredFieldsField(serializers.JSONField):
+class RequiredFieldsField(BoundedJSONField):
     """``requiredFields``: parsed as JSON here, checked by ``registrations.validators``."""
 
 
 @extend_schema_field(APPROVAL_POLICY_SCHEMA)
-class ApprovalPolicyField(serializers.JSONField):
+class ApprovalPolicyField(BoundedJSONField):
     """``approvalPolicy``: parsed as JSON here, checked by ``registrations.validators``."""
 
 
@@ -417,7 +418,8 @@ class GenerateAccessCodesSerializer(StrictInputSerializer):
     )
     prefix = serializers.CharField(
         required=False, allow_blank=True, max_length=12, default="",
-        help_text="Up to 8 letters or digits put in front of every code, e.g. SCH1.",
+        help_text="Up to 8 letters A–Z or digits 0–9 put in front of every code, e.g. SCH1 (lower case is "
+        "stored in capitals, and the answer says so in warnings).",
     )
     format = serializers.ChoiceField(
         choices=CodeFormat.choices, required=False, default=CodeFormat.SECURE,

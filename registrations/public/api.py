@@ -284,6 +284,7 @@ PLACEMENT_400 = OpenApiExample("Class outside the locked grade", value={
 class _PublicApi(APIView):
     renderer_classes = [JSONRenderer]
     parser_classes = [BoundedJSONParser]
+    json_max_bytes = 96 * 1024  # the answers (at most 64 KB of JSON) and their envelope
     throttle_classes: list = []
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -314,6 +315,7 @@ def _status_json(access: AccessCode, submission: Submission | None = None) -> di
 
 
 class PublicAccessCodeValidateApi(_PublicApi):
+    json_max_bytes = 4 * 1024  # a code, a school code and a device name
     authentication_classes: list = []
     permission_classes = [AllowAny]
 

@@ -151,3 +151,19 @@ class JSONBoundsValidator:
 
     def __hash__(self) -> int:
         return hash((self.max_bytes, self.max_depth))
+
+
+def clean_json_fields(instance, *names: str) -> None:
+    """Run the validators of ``instance``'s JSON fields (all of them, or ``names``) without the queries of a
+    whole ``full_clean()``: for hot paths that build the JSON themselves and must still store only what fits."""
+    from django.db.models import JSONField
+
+    errors: dict[str, list[str]] = {}
+    for f in instance._meta.concrete_fields:
+        if isinstance(f, JSONField) and (not names or f.name in names):
+            try:
+                f.run_validators(getattr(instance, f.attname))
+            except ValidationError as exc:
+                errors[f.name] = exc.messages
+    if errors:
+        raise ValidationError(errors)
