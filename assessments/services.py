@@ -1,0 +1,326 @@
+"""Every write of the assessments app: exam sessions, the item bank, learners' sessions, Data API consumers.
+
+Keyword-only, typed, ``@transaction.atomic``, ``full_clean()`` before saving; the staff pages, admin, the
+management command, the demo seed and (part 2) the Data API's writers all call these.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from assessments import secrets as consumer_secrets
+from assessments.choices import SessionStatus
+from assessments.models import (
+    Activity,
+    ActivityItem,
+    AssessmentSession,
+    Consumer,
+    ExamSession,
+    Item,
+    Question,
+    Response,
+    SessionItem,
+)
+from assessments.permissions import require_consumer_manager
+from rostering.models import District, Person
+
+ROTATION_GRACE = datetime.timedelta(days=7)
+
+
+# --- Data API consumers ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedConsumer:
+    consumer: Consumer
+    secret: str  # shown once
+
+
+def _normalise_domains(domains: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for raw in domains:
+        d = (raw or "").strip().lower()
+        if d and d not in out:
+            out.append(d)
+    return out
+
+
+@transaction.atomic
+def consumer_create(
+    *, district: District, actor=None, name: str = "", allowed_domains: Iterable[str] = (), check_actor: bool = True
+) -> IssuedConsumer:
+    """A new consumer of ``district`` with a fresh key and secret (the secret is returned once)."""
+    if check_actor and actor is not None:
+        require_consumer_manager(actor, district.pk)
+    secret = consumer_secrets.new_secret()
+    for _attempt in range(5):
+        consumer = Consumer(
+            district=district, name=(name or "").strip(), consumer_key=consumer_secrets.new_consumer_key(),
+            secret_encrypted=consumer_secrets.encrypt(secret), allowed_domains=_normalise_domains(allowed_domains),
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        consumer.full_clean(validate_unique=False)
+        try:
+            with transaction.atomic():
+                consumer.save()
+        except IntegrityError:  # a key collision (16 characters of 62: practically never)
+            continue
+        return IssuedConsumer(consumer=consumer, secret=secret)
+    raise ValidationError("Could not allocate a unique consumer key; try again.")
+
+
+@transaction.atomic
+def consumer_rotate(*, consumer: Consumer, actor=None, grace: datetime.timedelta = ROTATION_GRACE) -> IssuedConsumer:
+    """A new secret; the old one keeps working for ``grace`` (zero: at once invalid)."""
+    if actor is not None:
+        require_consumer_manager(actor, consumer.district_id)
+    consumer = Consumer.objects.select_for_update().get(pk=consumer.pk)
+    now = timezone.now()
+    secret = consumer_secrets.new_secret()
+    if grace > datetime.timedelta(0):
+        consumer.previous_secret_encrypted = consumer.secret_encrypted
+        consumer.previous_secret_expires_at = now + grace
+    else:
+        consumer.previous_secret_encrypted = ""
+        consumer.previous_secret_expires_at = None
+    consumer.secret_encrypted = consumer_secrets.encrypt(secret)
+    consumer.rotated_at = now
+    consumer.full_clean()
+    consumer.save(update_fields=["previous_secret_encrypted", "previous_secret_expires_at", "secret_encrypted", "rotated_at"])
+    return IssuedConsumer(consumer=consumer, secret=secret)
+
+
+@transaction.atomic
+def consumer_set_active(*, consumer: Consumer, active: bool, actor=None) -> Consumer:
+    if actor is not None:
+        require_consumer_manager(actor, consumer.district_id)
+    consumer = Consumer.objects.select_for_update().get(pk=consumer.pk)
+    consumer.is_active = active
+    consumer.deactivated_at = None if active else timezone.now()
+    consumer.save(update_fields=["is_active", "deactivated_at"])
+    return consumer
+
+
+def consumer_valid_secrets(consumer: Consumer, *, now: datetime.datetime | None = None) -> list[str]:
+    """The secrets a signature may be made with: the current one, and the previous one in its grace period."""
+    now = now or timezone.now()
+    found = [consumer_secrets.decrypt(consumer.secret_encrypted)]
+    if consumer.previous_secret_encrypted and consumer.previous_secret_expires_at and consumer.previous_secret_expires_at > now:
+        found.append(consumer_secrets.decrypt(consumer.previous_secret_encrypted))
+    return found
+
+
+# --- Exam sessions and the item bank -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def exam_session_create(*, school, academic_session, name: str, starts_on, ends_on, term=None,
+                        is_published: bool = False) -> ExamSession:
+    exam = ExamSession(
+        district_id=school.district_id, school=school, academic_session=academic_session, term=term, name=name.strip(),
+        starts_on=starts_on, ends_on=ends_on, is_published=is_published,
+    )
+    exam.full_clean()
+    exam.save()
+    return exam
+
+
+@transaction.atomic
+def item_create(*, district: District, reference: str, questions: Sequence[dict], title: str = "", content: str = "",
+                scoring_type: str = "per-question", metadata: dict | None = None) -> Item:
+    """An item with its questions. Each question dict: ``reference``, ``type``, ``stimulus``, ``options``,
+    ``validation`` and any other question JSON (kept in ``data``)."""
+    item = Item(district=district, reference=reference, title=title, content=content, scoring_type=scoring_type,
+                metadata=metadata or {})
+    if not content:
+        item.content = "".join(
+            f'<span class="learnosity-response question-{q["reference"]}"></span>' for q in questions
+        )
+    item.full_clean()
+    item.save()
+    for position, spec in enumerate(questions):
+        spec = dict(spec)
+        question = Question(
+            district=district, item=item, position=position, reference=spec.pop("reference"), type=spec.pop("type"),
+            stimulus=spec.pop("stimulus", ""), options=spec.pop("options", []), validation=spec.pop("validation", {}),
+            metadata=spec.pop("metadata", {}), data=spec,
+        )
+        question.full_clean()
+        question.save()
+    return item
+
+
+@transaction.atomic
+def activity_create(*, district: District, reference: str, title: str, items: Sequence[Item], course_id: str = "",
+                    exam_session: ExamSession | None = None, grade_level=None, subject=None,
+                    subscores: list | None = None, max_time: int | None = None, metadata: dict | None = None) -> Activity:
+    activity = Activity(
+        district=district, reference=reference, title=title, course_id=course_id, exam_session=exam_session,
+        grade_level=grade_level, subject=subject, subscores=subscores or [], max_time=max_time, metadata=metadata or {},
+    )
+    activity.full_clean()
+    activity.save()
+    for item in items:
+        if item.district_id != district.pk:
+            raise ValidationError({"items": f"Item {item.reference} belongs to another district."})
+    ActivityItem.objects.bulk_create(
+        [ActivityItem(district=district, activity=activity, item=item, position=i) for i, item in enumerate(items)]
+    )
+    return activity
+
+
+# --- Learners' sessions -------------------------------------------------------------------------------------------
+
+
+def session_duration_minutes(dt_started, dt_completed) -> int | None:
+    """The seed's rule: minutes, rounded up, from start to completion (time the session sat saved included)."""
+    if dt_started is None or dt_completed is None:
+        return None
+    seconds = (dt_completed - dt_started).total_seconds()
+    return max(0, math.ceil(seconds / 60))
+
+
+def _subscores_for(activity: Activity | None, responses: Sequence[Response]) -> list | None:
+    if activity is None or not activity.subscores:
+        return None
+    by_item: dict[str, list[Response]] = {}
+    for r in responses:
+        by_item.setdefault(r.item_reference, []).append(r)
+    result = []
+    for definition in activity.subscores:
+        refs = list(definition.get("items", []))
+        rows = [r for ref in refs for r in by_item.get(ref, [])]
+        attempted = [r for r in rows if r.attempted]
+        result.append({
+            "id": definition["id"],
+            "title": definition.get("title", definition["id"]),
+            "num_questions": len(rows),
+            "num_attempted": len(attempted),
+            "score": _number(sum(r.score or 0 for r in rows)),
+            "max_score": _number(sum(r.max_score or 0 for r in rows)),
+            "attempted_max_score": _number(sum(r.max_score or 0 for r in attempted)),
+            "items": refs,
+        })
+    return result
+
+
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else round(value, 4)
+
+
+@transaction.atomic
+def assessment_session_record(
+    *, district: District, session_id: str, user_id: str, activity: Activity | None = None, activity_id: str = "",
+    status: str = SessionStatus.INCOMPLETE, dt_started=None, dt_completed=None, dt_saved=None,
+    items: Sequence[dict] = (), responses: Sequence[dict] = (), metadata: dict | None = None,
+    session_metadata: dict | None = None, adaptive: dict | None = None, course_id: str | None = None,
+    updated_at=None,
+) -> AssessmentSession:
+    """Store one learner's session with its items and responses (replacing what an earlier record held).
+
+    ``responses``: dicts with ``response_id``, ``question`` (a Question) or ``question_type`` +
+    ``question_reference``, ``item_reference``, ``value`` (the response object), ``score``, ``max_score``,
+    ``attempted``, ``manual_score``, ``max_manual_score``, ``dt_score_updated``.
+    ``items``: dicts with ``reference``, ``time`` (seconds), ``user_flagged``, ``response_ids``, ``scoring``.
+    Totals (num_attempted, num_questions, score, max_score, subscores, session_duration) are derived here.
+    """
+    now = timezone.now()
+    if activity is not None and activity.district_id != district.pk:
+        raise ValidationError({"activity": "The activity belongs to another district."})
+    person = Person.objects.filter(district=district, pk=user_id).first() if _is_uuid(user_id) else None
+    session = AssessmentSession.objects.select_for_update().filter(district=district, session_id=session_id).first()
+    if session is None:
+        session = AssessmentSession(district=district, session_id=session_id)
+    else:
+        session.responses.all().delete()
+        session.items.all().delete()
+    session.user_id = user_id
+    session.linked_activity = activity
+    session.activity_id = activity.reference if activity is not None else activity_id
+    session.course_id = course_id if course_id is not None else (activity.course_id if activity else "")
+    session.school_id = (
+        activity.exam_session.school_id if activity is not None and activity.exam_session_id else (person.school_id if person else None)
+    )
+    session.person = person
+    session.status = status
+    session.dt_started, session.dt_completed, session.dt_saved = dt_started, dt_completed, dt_saved
+    session.metadata = metadata or {}
+    session.session_metadata = session_metadata or {}
+    session.adaptive = adaptive
+    session.updated_at = updated_at or now
+
+    rows: list[Response] = []
+    for position, spec in enumerate(responses):
+        question = spec.get("question")
+        value = spec.get("value")
+        rows.append(Response(
+            district=district, position=position, response_id=spec["response_id"], question=question,
+            question_reference=question.reference if question else spec.get("question_reference", ""),
+            question_type=question.type if question else spec["question_type"],
+            item_reference=spec.get("item_reference") or (question.item.reference if question else ""),
+            value=value, revision=(value or {}).get("revision", 0) if isinstance(value, dict) else 0,
+            score=spec.get("score"), max_score=spec.get("max_score", question.max_score if question else None),
+            attempted=spec.get("attempted", value is not None),
+            automarkable=spec.get("automarkable", question.automarkable if question else True),
+            manual_score=spec.get("manual_score"), max_manual_score=spec.get("max_manual_score"),
+            dt_score_updated=spec.get("dt_score_updated") or session.updated_at,
+        ))
+    session.num_questions = len(rows)
+    session.num_attempted = sum(1 for r in rows if r.attempted)
+    scored = [r for r in rows if r.score is not None]
+    session.score = _number(sum(r.score for r in scored)) if scored else None
+    session.max_score = _number(sum(r.max_score or 0 for r in rows)) if rows else None
+    session.subscores = _subscores_for(activity, rows)
+    session.session_duration = session_duration_minutes(dt_started, dt_completed)
+    session.full_clean(exclude=["linked_activity", "person", "school"])
+    session.save()
+    for r in rows:
+        r.session = session
+        r.full_clean(exclude=["session", "question"])
+    Response.objects.bulk_create(rows)
+    item_rows = []
+    for position, spec in enumerate(items):
+        row = SessionItem(
+            district=district, session=session, position=position, reference=spec["reference"],
+            time=int(spec.get("time", 0)), user_flagged=bool(spec.get("user_flagged", False)),
+            response_ids=list(spec.get("response_ids", [])), scoring=spec.get("scoring"),
+        )
+        row.full_clean(exclude=["session"])
+        item_rows.append(row)
+    SessionItem.objects.bulk_create(item_rows)
+    return session
+
+
+@transaction.atomic
+def assessment_session_update(*, session: AssessmentSession, **changes) -> AssessmentSession:
+    """Change a stored session's own fields (status, dates, metadata …); ``updated_at`` moves on."""
+    allowed = {"status", "dt_started", "dt_completed", "dt_saved", "metadata", "session_metadata", "adaptive",
+               "score", "max_score", "course_id"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    session = AssessmentSession.objects.select_for_update().get(pk=session.pk)
+    for name, value in changes.items():
+        setattr(session, name, value)
+    session.session_duration = session_duration_minutes(session.dt_started, session.dt_completed)
+    session.updated_at = max(timezone.now(), session.updated_at)
+    session.full_clean(exclude=["linked_activity", "person", "school"])
+    session.save(update_fields=[*changes, "session_duration", "updated_at"])
+    return session
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
