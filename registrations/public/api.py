@@ -285,6 +285,7 @@ class _PublicApi(APIView):
     renderer_classes = [JSONRenderer]
     parser_classes = [BoundedJSONParser]
     json_max_bytes = 96 * 1024  # the answers (at most 64 KB of JSON) and their envelope
+    json_answers_under = "payload"  # a refused answer is reported under its own key, like every answer error
     throttle_classes: list = []
 
     def finalize_response(self, request, response, *args, **kwargs):

@@ -106,7 +106,8 @@ def decode(
         message = str(exc)
         if "depth limit" in message or "recursion" in message:
             message = f"nested more than {max_depth} levels deep"
-        raise JSONInputError(f"{where}not valid JSON ({message}).", field=field) from None
+        raise JSONInputError(f"{where}not valid JSON ({message})." if where else f"Not valid JSON ({message}).",
+                             field=field) from None
     check_value(value, max_depth=max_depth, field=field)
     return value
 

@@ -27,12 +27,17 @@ def json_max_bytes(view) -> int:
     return int(settings.SCHOOL_SESSIONS.get("JSON_MAX_BYTES", DEFAULT_MAX_BYTES))
 
 
-def raise_for(exc: JSONInputError):
-    """The API error for a refused JSON input."""
+def raise_for(exc: JSONInputError, *, answers_under: str | None = None):
+    """The API error for a refused JSON input, keyed by the top-level field it is in; with ``answers_under``
+    (a view's ``json_answers_under``), an error inside that object is keyed by the answer's own key, as the
+    view reports its other answer errors."""
     if exc.status == 413:
         raise PayloadTooLarge(exc.message)
     if exc.field:
-        raise exceptions.ValidationError({exc.field: [exc.message]})
+        key = exc.field
+        if answers_under and exc.path.startswith(f"{answers_under}."):
+            key = exc.path[len(answers_under) + 1 :].split(".", 1)[0].split("[", 1)[0] or key
+        raise exceptions.ValidationError({key: [exc.message]})
     raise exceptions.ParseError(exc.message)
 
 
@@ -54,4 +59,4 @@ class BoundedJSONParser(BaseParser):
         try:
             return decode(raw, max_bytes=limit)
         except JSONInputError as exc:
-            raise_for(exc)
+            raise_for(exc, answers_under=getattr(context.get("view"), "json_answers_under", None))

@@ -635,11 +635,14 @@ def test_unchanged_verification_is_approved_by_the_default_policy(client, world)
     assert "Approved" in html
 
 
-def test_nul_characters_typed_into_the_form_are_dropped(client, world, intake):
+def test_nul_characters_typed_into_the_form_are_refused_not_dropped(client, world, intake):
     sign_in(client, intake[1])
-    response = htmx_save(client, {"given_name": "Ru\x00do", "guardian_phone": "\x00"})
-    assert "Saved at" in response.content.decode()
-    assert Submission.objects.get().payload == {"given_name": "Rudo"}
+    htmx_save(client, {"given_name": "Ru\x00do", "guardian_phone": "\x00", "family_name": "Moyo"})
+    submission = Submission.objects.get()
+    assert submission.payload == {"family_name": "Moyo"}  # nothing silently rewritten, nothing stored of it
+    errors = submission.validation_summary["errors"]
+    assert errors["given_name"] == ["Remove the NUL character (\\u0000): it cannot be stored.", "This answer was not saved."]
+    assert "guardian_phone" in errors
 
 
 def test_participant_pages_show_times_in_the_school_district_time_zone(client, world, intake):

@@ -275,7 +275,7 @@ def test_draft_with_an_answer_of_the_wrong_shape_lists_it_and_stores_nothing_of_
     client = participant(intake[1])
     response = client.put(DRAFT, {"payload": {"given_name": {"nested": "object"}, "family_name": "Moyo"}}, format="json")
     assert response.status_code == 200
-    assert response.json()["validationSummary"]["errors"]["given_name"] == ["Enter text."]
+    assert response.json()["validationSummary"]["errors"]["given_name"] == ["Enter text.", "This answer was not saved."]
     assert Submission.objects.get().payload == {"family_name": "Moyo"}
 
 

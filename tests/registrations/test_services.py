@@ -622,7 +622,8 @@ def test_open_codes_default_format(world):
 
 def test_prefix_and_display_format(world):
     session = make_session(world)
-    result = generate(session, world.registrar, count=3, prefix="sch-1")
+    result = generate(session, world.registrar, count=3, prefix="sch1")
+    assert result.warnings == ["The prefix 'sch1' is stored in capitals: codes start with SCH1."]
     row = result.codes[0]
     assert row.code.startswith("SCH1") and row.prefix_length == 4 and len(row.code) == 14
     display = row.display_code

@@ -569,7 +569,7 @@ def test_unknown_or_foreign_ids_are_400(world, admin_api, resource, field, bad):
 def test_malformed_json_is_400(world, admin_api, resource):
     before = counts()
     response = admin_api.generic("POST", list_url(resource), '{"name": "Broken', content_type="application/json")
-    assert "JSON parse error" in assert_error(response, 400, "parse_error")["detail"]
+    assert "Not valid JSON" in assert_error(response, 400, "parse_error")["detail"]
     response = admin_api.generic("POST", list_url(resource), "[1, 2]", content_type="application/json")
     assert_error(response, 400, "invalid")
     assert counts() == before
