@@ -208,7 +208,7 @@ def session_query(request: dict) -> SessionQuery:
         maxtime=timestamp(request, "maxtime"),
         sort=sort(request),
         limit=limit(request),
-        next=string(request, "next", max_length=2048),
+        next=string(request, "next", max_length=64 * 1024),
     )
     if query.mintime and query.maxtime and query.mintime > query.maxtime:
         raise DataApiError(20004, "mintime is after maxtime")
