@@ -15,12 +15,14 @@ so the API can answer 400 naming the field.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
 from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
 
+_OUTER = re.compile(r"[^.\[]+(?:\.[^.\[]+)?")
 DEFAULT_MAX_DEPTH = 64
 DEFAULT_MAX_BYTES = 256 * 1024
 
@@ -52,7 +54,7 @@ def check_value(value: Any, *, max_depth: int = DEFAULT_MAX_DEPTH, field: str | 
         if isinstance(node, str):
             if "\x00" in node:
                 raise JSONInputError(
-                    f"{path or 'The value'}: a NUL character (\\u0000) is not allowed.",
+                    f"{_shown(path) or 'The value'}: a NUL character (\\u0000) is not allowed.",
                     field=_top(path, field), path=path,
                 )
             continue
@@ -64,16 +66,28 @@ def check_value(value: Any, *, max_depth: int = DEFAULT_MAX_DEPTH, field: str | 
             continue
         if depth >= max_depth:
             raise JSONInputError(
-                f"{path or 'The document'}: nested more than {max_depth} levels deep.",
+                f"{_shown(_outer(path)) or 'The document'}: nested more than {max_depth} levels deep.",
                 field=_top(path, field), path=path,
             )
         for key, child in items:
             if isinstance(key, str) and "\x00" in key:
                 raise JSONInputError(
-                    f"{path or 'The document'}: a key holds a NUL character (\\u0000), which is not allowed.",
+                    f"{_shown(path) or 'The document'}: a key holds a NUL character (\\u0000), which is not allowed.",
                     field=_top(path, field), path=path,
                 )
             stack.append((child, depth + 1, _join(path, key)))
+
+
+def _shown(path: str, limit: int = 120) -> str:
+    """A path for a message: whole when short, else its start (keys can be long)."""
+    return path if len(path) <= limit else path[:limit] + "…"
+
+
+def _outer(path: str) -> str:
+    """Where a too-deep value starts, for the message: its first two keys (``payload.given_name``), not the
+    64 levels below them."""
+    match = _OUTER.match(path)
+    return match.group(0) if match else path
 
 
 def _top(path: str, field: str | None) -> str | None:
@@ -105,11 +119,55 @@ def decode(
     except orjson.JSONDecodeError as exc:
         message = str(exc)
         if "depth limit" in message or "recursion" in message:
-            message = f"nested more than {max_depth} levels deep"
+            # deeper than orjson's own limit (1,024): find where, to name the field as for any other depth
+            path = _too_deep_at(raw, max_depth, field or "")
+            raise JSONInputError(
+                f"{_shown(_outer(path)) or 'The document'}: nested more than {max_depth} levels deep.",
+                field=_top(path, field), path=path,
+            ) from None
         raise JSONInputError(f"{where}not valid JSON ({message})." if where else f"Not valid JSON ({message}).",
                              field=field) from None
     check_value(value, max_depth=max_depth, field=field)
     return value
+
+
+def _too_deep_at(raw: bytes, max_depth: int, root: str) -> str:
+    """The path of the first container nested deeper than ``max_depth`` in a document orjson refused for its
+    depth. A plain byte scan (strings skipped, keys noted); only run on that error, never on good input."""
+    frames: list[list] = []  # [kind, key or index, expecting a key]
+    pending_key = ""
+    i, n = 0, len(raw)
+    while i < n:
+        c = raw[i]
+        if c == 0x22:  # a string: skip it, keep it when it is an object's key
+            j = i + 1
+            while j < n and raw[j] != 0x22:
+                j += 2 if raw[j] == 0x5C else 1
+            if frames and frames[-1][0] == "{" and frames[-1][2]:
+                try:
+                    pending_key = orjson.loads(raw[i : j + 1])
+                except orjson.JSONDecodeError:
+                    pending_key = raw[i + 1 : j].decode("utf-8", "replace")
+            i = j + 1
+            continue
+        if c in (0x5B, 0x7B):  # [ {
+            if len(frames) >= max_depth:
+                break
+            frames.append(["[", 0, False] if c == 0x5B else ["{", "", True])
+        elif c in (0x5D, 0x7D) and frames:  # ] }
+            frames.pop()
+        elif c == 0x3A and frames and frames[-1][0] == "{":  # :
+            frames[-1][1], frames[-1][2] = pending_key, False
+        elif c == 0x2C and frames:  # ,
+            if frames[-1][0] == "[":
+                frames[-1][1] += 1
+            else:
+                frames[-1][2] = True
+        i += 1
+    path = root
+    for kind, key, _expecting in frames:
+        path = _join(path, key) if kind == "{" else _join(path, int(key))
+    return path
 
 
 def encoded_size(value: Any) -> int:
