@@ -13,7 +13,8 @@ database ``bench_db_faults`` (dropped afterwards, even on failure), seeded throu
    each refused one left its draft untouched); refused with 503 (all with ``Retry-After``); other errors
    (anything else: a 500, a dropped connection); time to recover, from each termination until the first
    acknowledged submit sent after it (median and worst, against a fault-free submit's median latency
-   measured in the same run); and the refused submits sent again afterwards, on the same gunicorn.
+   measured in the same run; the budget: back within the ``Retry-After`` the 503s announce); and the
+   refused submits sent again afterwards, on the same gunicorn.
 
 Run on PostgreSQL (on SQLite it says so and skips)::
 
@@ -40,10 +41,13 @@ from _setup import median, verdict
 from bench_register_load import API, Client, gunicorn_server, run_threads, seed, throwaway_database
 from django.db import connection
 
+from config.middleware import RETRY_AFTER_SECONDS
+
 PARTICIPANTS = int(os.environ.get("BENCH_FAULT_PARTICIPANTS", "300"))
 WINDOW = float(os.environ.get("BENCH_FAULT_SECONDS", "4"))
 TERMINATIONS = int(os.environ.get("BENCH_FAULT_TERMINATIONS", "4"))
-RECOVERY_BUDGET = 1.0  # seconds from a termination to the next acknowledged submit
+# From a termination to the next acknowledged submit: back within the Retry-After the 503s announce.
+RECOVERY_BUDGET = float(RETRY_AFTER_SECONDS)
 DB_NAME = "bench_db_faults"
 
 
@@ -137,6 +141,8 @@ def main() -> int:
     normal = [p.done_at - p.sent_at for p in people if p.status == 200 and p.done_at < kills[0][0]] if kills else []
     recoveries = recovery_times(people, kills)
     retried_ok = sum(1 for p in refused if p.retried == 200)
+    # Refused though no termination happened while it was in flight: the app had not recovered yet.
+    late = sum(1 for p in refused if not any(p.sent_at <= at <= p.done_at for at, _n in kills))
     normal_ms = median(normal) * 1000 if normal else 0.0
     rec_median = median(recoveries) if recoveries else float("inf")
     rec_max = max(recoveries) if recoveries else float("inf")
@@ -161,8 +167,9 @@ def main() -> int:
           f"{tracebacks} tracebacks in gunicorn's log {verdict(not others and not tracebacks)}")
     print(f"{label}.recovery: median {rec_median * 1000:.0f} ms, worst {rec_max * 1000:.0f} ms from a termination to "
           f"the first acknowledged submit sent after it ({len(recoveries)}/{len(kills)} measured; a fault-free "
-          f"submit takes {normal_ms:.0f} ms, ratio {rec_median * 1000 / normal_ms if normal_ms else 0:.1f}×; "
-          f"budget ≤ {RECOVERY_BUDGET * 1000:.0f} ms) "
+          f"submit takes {normal_ms:.0f} ms: {rec_median * 1000 / normal_ms if normal_ms else 0:.1f}×; refused "
+          f"submits sent after a termination: {late}; budget: back within the Retry-After, "
+          f"{RECOVERY_BUDGET:.0f} s) "
           f"{verdict(len(recoveries) == len(kills) and rec_max <= RECOVERY_BUDGET)}")
     print(f"{label}.after_recovery: {retried_ok}/{len(refused)} refused submits acknowledged when sent again, "
           f"same gunicorn ({restarted} workers restarted) {verdict(retried_ok == len(refused) and not restarted)}")
