@@ -4,6 +4,7 @@ DJANGO_ENV=production switches on the production hardening; everything else has 
 development default that only applies while DEBUG is on.
 """
 
+import datetime
 import os
 import sys
 from pathlib import Path
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "django_tasks_db",
+    "axes",
     "rostering",
     "registrations",
     "session_setup",
@@ -75,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "rostering.middleware.DistrictTimezoneMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a sign-in lockout into our lockout page
     "config.middleware.DatabaseUnavailableMiddleware",  # last: a view's database fault is a 503 (see handler500)
 ]
 
@@ -144,6 +147,49 @@ if TESTING:
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT_HOURS", "24") or 24) * 3600
+
+# Sign-in lockout (django-axes, database handler): too many failed sign-ins lock the account and, separately,
+# the client address, on the staff login page and /admin/ alike, until the cool-off passes, a district admin
+# unlocks it (Account → Sign-in lockouts) or the person resets their password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out sign-in before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = int(os.environ.get("SIGNIN_FAILURE_LIMIT", "5") or 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("SIGNIN_COOLOFF_MINUTES", "15") or 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each one alone locks
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lockout ends on time, whatever is tried meanwhile
+AXES_CLIENT_IP_CALLABLE = "rostering.security.signin_client_ip"  # honours TRUSTED_PROXY_COUNT
+AXES_LOCKOUT_CALLABLE = "rostering.views.account.signin_locked_out"
+
+# --- E-mail (password reset) ---------------------------------------------------------------------
+# Django 6.1's MAILERS (the EMAIL_* settings are deprecated): the console in development, locmem in tests,
+# SMTP in production, configured from the environment variables EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER,
+# EMAIL_HOST_PASSWORD, EMAIL_USE_TLS and EMAIL_TIMEOUT (EMAIL_BACKEND picks another backend).
+_SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+_mail_backend = os.environ.get("EMAIL_BACKEND", "").strip() or (
+    "django.core.mail.backends.locmem.EmailBackend"
+    if TESTING
+    else _SMTP_BACKEND
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend"
+)
+_mail_options = {}
+if _mail_backend == _SMTP_BACKEND:
+    _use_tls = env_bool("EMAIL_USE_TLS", PRODUCTION)
+    _mail_options = {
+        "host": os.environ.get("EMAIL_HOST", "localhost"),
+        "port": int(os.environ.get("EMAIL_PORT", "") or (587 if _use_tls else 25)),
+        "username": os.environ.get("EMAIL_HOST_USER", ""),
+        "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": _use_tls,
+        "timeout": int(os.environ.get("EMAIL_TIMEOUT", "10") or 10),
+    }
+MAILERS = {"default": {"BACKEND": _mail_backend, "OPTIONS": _mail_options}}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "School Sessions <no-reply@localhost>")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")

@@ -15,4 +15,5 @@ def staff_context(request):
         "current_school_id": request.session.get(SESSION_SCHOOL_KEY, ""),
         "can_change_roster": has_any_perm(user, Perm.ROSTER_CHANGE),
         "can_manage_registrations": has_any_perm(user, Perm.REGISTRATIONS_MANAGE),
+        "can_unlock_signins": has_any_perm(user, Perm.SIGNIN_UNLOCK),
     }

@@ -9,7 +9,12 @@ district's id is a form error, and all writes go through ``rostering.services``.
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    SetPasswordForm,
+)
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Q
 from django.utils import timezone
@@ -34,6 +39,24 @@ class StyledAuthenticationForm(AuthenticationForm):
 
 class StyledPasswordChangeForm(PasswordChangeForm):
     pass
+
+
+class StyledPasswordResetForm(PasswordResetForm):
+    pass
+
+
+class StyledSetPasswordForm(SetPasswordForm):
+    pass
+
+
+class SigninUnlockForm(forms.Form):
+    """The Unlock button of the sign-in lockouts page: an account (username) or a client address."""
+
+    ACCOUNT = "account"
+    ADDRESS = "address"
+
+    kind = forms.ChoiceField(choices=[(ACCOUNT, "Account"), (ADDRESS, "Address")])
+    value = forms.CharField(max_length=255)
 
 
 class ApiTokenForm(forms.Form):

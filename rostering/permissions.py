@@ -26,12 +26,13 @@ class Perm:
     REGISTRATIONS_VIEW = "registrations.view"
     REGISTRATIONS_MANAGE = "registrations.manage"
     REGISTRATIONS_REVIEW = "registrations.review"
+    SIGNIN_UNLOCK = "signin.unlock"  # lift the sign-in lockout of the district's staff
 
 
 _READ = {Perm.ROSTER_VIEW, Perm.REGISTRATIONS_VIEW}
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     MembershipRole.DISTRICT_ADMIN: frozenset(
-        _READ | {Perm.ROSTER_CHANGE, Perm.REGISTRATIONS_MANAGE, Perm.REGISTRATIONS_REVIEW}
+        _READ | {Perm.ROSTER_CHANGE, Perm.REGISTRATIONS_MANAGE, Perm.REGISTRATIONS_REVIEW, Perm.SIGNIN_UNLOCK}
     ),
     MembershipRole.SCHOOL_ADMIN: frozenset(
         _READ | {Perm.ROSTER_CHANGE, Perm.REGISTRATIONS_MANAGE, Perm.REGISTRATIONS_REVIEW}

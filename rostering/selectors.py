@@ -11,7 +11,11 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from axes.handlers.proxy import AxesProxyHandler
+from axes.models import AccessAttempt
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.utils import timezone
 
 from rostering.choices import EnrollmentRole, PersonRole, SessionType
@@ -34,7 +38,8 @@ from rostering.models import (
     School,
     Subject,
 )
-from rostering.permissions import grants_for
+from rostering.permissions import Perm, grants_for, has_any_perm
+from rostering.security import AttemptCount, counting_since, failure_limit, locked_until, signin_unlock_reach
 
 
 class SubqueryCount(Subquery):
@@ -256,3 +261,104 @@ def dashboard_overview(*, user, today: datetime.date | None = None, school_id=No
             )
         )
     return DashboardOverview(has_access=True, districts=list(groups.values()), today=today)
+
+
+# --- sign-in lockouts (django-axes) ---------------------------------------------------------------
+
+
+@dataclass
+class SigninLockout:
+    """One current lockout: of an account (``kind == "account"``) or of a client address."""
+
+    kind: str
+    username: str = ""
+    ip_address: str = ""
+    user: Any = None  # the account's user, when it exists
+    usernames: list[str] = field(default_factory=list)  # address lockouts: the accounts tried from there
+    addresses: list[str] = field(default_factory=list)  # account lockouts: where the failures came from
+    failures: int = 0
+    last_attempt: datetime.datetime | None = None
+    locked_until: datetime.datetime | None = None
+
+
+def _lockout_from_rows(kind: str, rows: list[tuple], **identity) -> SigninLockout | None:
+    until = locked_until(AttemptCount(attempt_time=t, failures=n) for _u, _ip, t, n in rows)
+    if until is None:
+        return None
+    return SigninLockout(
+        kind=kind,
+        usernames=sorted({u for u, _ip, _t, _n in rows if u}),
+        addresses=sorted({ip for _u, ip, _t, _n in rows if ip}),
+        failures=sum(n for *_rest, n in rows),
+        last_attempt=max(t for _u, _ip, t, _n in rows),
+        locked_until=until,
+        **identity,
+    )
+
+
+def signin_lockout_list(*, user) -> list[SigninLockout]:
+    """The sign-in lockouts ``user`` may lift, newest first: locked accounts of their district's members
+    (every one for a superuser), then locked addresses that unlocking those accounts would not free (for a
+    district admin, only addresses where every counted failure was made on such an account).
+
+    Raises ``PermissionDenied`` for users who may not unlock anything.
+    """
+    if not has_any_perm(user, Perm.SIGNIN_UNLOCK):
+        raise PermissionDenied("Only district admins and superusers can see sign-in lockouts.")
+    limit = failure_limit()
+    counted = AccessAttempt.objects.filter(attempt_time__gte=counting_since()).order_by()
+    columns = ("username", "ip_address", "attempt_time", "failures_since_start")
+    reach = signin_unlock_reach(user)
+
+    over_limit = counted.exclude(username__isnull=True).values("username")
+    if reach is not None:
+        over_limit = over_limit.filter(username__in=reach)
+    over_limit = over_limit.annotate(total=Sum("failures_since_start")).filter(total__gte=limit)
+    by_username: dict[str, list[tuple]] = {}
+    for row in counted.filter(username__in=over_limit.values("username")).values_list(*columns):
+        by_username.setdefault(row[0], []).append(row)
+    users = get_user_model().objects.in_bulk(list(by_username), field_name="username")
+    accounts = [
+        lockout
+        for name, rows in by_username.items()
+        if (lockout := _lockout_from_rows("account", rows, username=name, user=users.get(name)))
+    ]
+    locked_names = {a.username for a in accounts}
+
+    ips_over_limit = (
+        counted.exclude(ip_address__isnull=True)
+        .values("ip_address")
+        .annotate(total=Sum("failures_since_start"))
+        .filter(total__gte=limit)
+    )
+    by_ip: dict[str, list[tuple]] = {}
+    for row in counted.filter(ip_address__in=ips_over_limit.values("ip_address")).values_list(*columns):
+        by_ip.setdefault(row[1], []).append(row)
+    if reach is not None:
+        tried = {u for rows in by_ip.values() for u, *_rest in rows if u}
+        reachable = set(reach.filter(username__in=tried).values_list("username", flat=True))
+        by_ip = {ip: rows for ip, rows in by_ip.items() if all(u in reachable for u, *_rest in rows)}
+    addresses = []
+    for ip, rows in by_ip.items():
+        rest = [r for r in rows if r[0] not in locked_names]
+        if locked_until(AttemptCount(attempt_time=r[2], failures=r[3]) for r in rest) is None:
+            continue  # unlocking the accounts listed above frees this address too
+        if lockout := _lockout_from_rows("address", rows, ip_address=ip):
+            addresses.append(lockout)
+
+    newest_first = lambda lockout: lockout.last_attempt  # noqa: E731
+    return sorted(accounts, key=newest_first, reverse=True) + sorted(addresses, key=newest_first, reverse=True)
+
+
+def signin_lockout_ends_at(*, request, credentials: dict | None = None) -> datetime.datetime | None:
+    """When the lockout that refused this sign-in request ends (the later one, if both the account and the
+    address are locked)."""
+    handler = AxesProxyHandler.get_implementation()
+    ends = [
+        locked_until(
+            AttemptCount(attempt_time=t, failures=n)
+            for t, n in attempts.values_list("attempt_time", "failures_since_start")
+        )
+        for attempts in handler.get_user_attempts(request, credentials)
+    ]
+    return max((e for e in ends if e is not None), default=None)

@@ -5,14 +5,18 @@ The staff pages, the native API, admin actions and management commands all call 
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 from typing import Any
 
+from axes.models import AccessAttempt
+from axes.utils import reset as axes_reset
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model, ProtectedError
 from django.utils import timezone
 
-from rostering.errors import Conflict
+from rostering.errors import ApplicationError, Conflict, NotFound
 from rostering.models import (
     AcademicSession,
     ApiToken,
@@ -26,7 +30,8 @@ from rostering.models import (
     TenantModel,
     hash_token,
 )
-from rostering.permissions import Perm, require_perm
+from rostering.permissions import Perm, has_any_perm, require_perm
+from rostering.security import signin_unlock_reach
 
 ROSTER_MODELS = (School, AcademicSession, GradeLevel, Subject, ClassDivision, Person, Enrollment)
 
@@ -168,3 +173,53 @@ def api_token_authenticate(*, raw: str) -> ApiToken | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+# --- sign-in lockouts (django-axes) ---------------------------------------------------------------
+
+log = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def signin_lockout_clear(*, actor, username: str = "", ip_address: str = "") -> int:
+    """Lift a sign-in lockout: every counted failure of one account (from any address), or from one address.
+
+    Superusers may unlock anything. A district admin may unlock the accounts of their district's members,
+    and an address only when every failure counted there was made on such an account; anything else is
+    "not found". Returns the number of attempt rows removed (0: it was not locked).
+    """
+    username = (username or "").strip()
+    ip_address = (ip_address or "").strip()
+    if bool(username) == bool(ip_address):
+        raise ApplicationError("Give either a username or an address to unlock.", code="invalid_unlock")
+    if not has_any_perm(actor, Perm.SIGNIN_UNLOCK):
+        raise PermissionDenied("Only district admins and superusers can unlock sign-ins.")
+    reach = signin_unlock_reach(actor)
+    if username:
+        if reach is not None and not reach.filter(username=username).exists():
+            raise NotFound("No such account in your district.")
+        removed = axes_reset(username=username)
+        target = f"account {username!r}"
+    else:
+        try:
+            ip_address = str(ipaddress.ip_address(ip_address))
+        except ValueError:
+            raise ApplicationError("Not a valid IP address.", code="invalid_address") from None
+        if reach is not None:
+            tried = AccessAttempt.objects.filter(ip_address=ip_address)
+            if tried.filter(username__isnull=True).exists() or tried.exclude(username__in=reach).exists():
+                raise NotFound("No such address among your district's lockouts.")
+        removed = axes_reset(ip=ip_address)
+        target = f"address {ip_address}"
+    log.info("Sign-in lockout of %s lifted by %s (%d attempt rows removed).", target, actor.get_username(), removed)
+    return removed
+
+
+@transaction.atomic
+def signin_lockout_clear_for_user(*, user) -> int:
+    """Forget the counted sign-in failures of ``user``'s account (after they proved who they are by resetting
+    their password). An address locked by other accounts' failures stays locked."""
+    removed = axes_reset(username=user.get_username())
+    if removed:
+        log.info("Sign-in lockout of account %r lifted by a password reset.", user.get_username())
+    return removed

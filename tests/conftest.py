@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass
 
 import pytest
+from django.http import HttpRequest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from rostering.choices import MembershipRole, PersonRole
@@ -92,6 +94,29 @@ def world(db) -> World:
         registrar=registrar, class_teacher=class_teacher, viewer=viewer, other_registrar=other_registrar,
         superuser=superuser,
     )
+
+
+class SignInClient(Client):
+    """Django's test client, whose ``login()`` passes a request to ``authenticate()``.
+
+    The sign-in lockout (django-axes' ``AxesStandaloneBackend``, first in ``AUTHENTICATION_BACKENDS``) watches
+    every password check and needs the request it came with; Django's ``Client.login()`` calls
+    ``authenticate()`` without one. The lockout stays fully on: failed ``login()`` calls count like failed
+    sign-ins from 127.0.0.1.
+    """
+
+    def login(self, **credentials):
+        if "request" not in credentials:
+            request = HttpRequest()
+            request.META.update({"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": "Django test client"})
+            credentials["request"] = request
+        return super().login(**credentials)
+
+
+@pytest.fixture
+def client():
+    """pytest-django's ``client``, with a ``login()`` that the sign-in lockout accepts."""
+    return SignInClient()
 
 
 @pytest.fixture

@@ -8,30 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-
 from registrations.choices import SubmissionStatus
 from registrations.forms_spec import FormField, SelectionContext
 from registrations.models import AccessCode, RegistrationSession, Submission
+from rostering.security import forwarded_client_address
 
 
 def client_ip(request) -> str:
-    """The address the rate limits count against: ``REMOTE_ADDR``.
-
-    ``X-Forwarded-For`` is ignored by default because any client can send it, which would let a guesser
-    pick a fresh address for every attempt. Behind a reverse proxy (nginx, a load balancer), every request
-    arrives from the proxy's address, so set ``SCHOOL_SESSIONS["TRUSTED_PROXY_COUNT"]`` to the number of
-    proxies in front of the app that *append* to ``X-Forwarded-For``: the client address is then taken that
-    many entries from the right, the part of the header the proxies wrote. Never set it higher than the
-    real number of proxies.
-    """
-    remote = (request.META.get("REMOTE_ADDR") or "").strip()
-    proxies = int(getattr(settings, "SCHOOL_SESSIONS", {}).get("TRUSTED_PROXY_COUNT", 0) or 0)
-    if proxies > 0:
-        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-    return remote
+    """The address the rate limits count against: ``REMOTE_ADDR``, or with ``TRUSTED_PROXY_COUNT`` set the
+    entry of ``X-Forwarded-For`` that the trusted proxies wrote (see ``rostering.security``)."""
+    return forwarded_client_address(request)
 
 
 _BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("SamsungBrowser", "Samsung Internet"), ("Firefox/", "Firefox"),
