@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml | $(PYTHON)
 	@touch $(STAMP)
 
 install: $(STAMP)
+	@bash scripts/ensure-node-modules
 
 migrate: install
 	$(PYTHON) manage.py migrate --noinput
@@ -55,4 +56,4 @@ bench: install
 	$(PYTHON) bench/run.py
 
 clean:
-	rm -rf $(VENV) var/*.sqlite3* staticfiles
+	rm -rf $(VENV) var/*.sqlite3* staticfiles node_modules
