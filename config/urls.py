@@ -19,6 +19,7 @@ urlpatterns = [
     path("registrations/", include("registrations.urls")),
     path("register", include("registrations.public.urls")),
     path("admin/", admin.site.urls),
+    path("assessments/", include("assessments.urls")),
     path("data/", include("assessments.dataapi.urls")),
     path("api/v1/rostering/", include("rostering.api.urls")),
     path("api/v1/registrations/submissions", include("registrations.api.review_urls")),

@@ -1,0 +1,47 @@
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def bar_width(value) -> str:
+    """A percentage clamped to 0–100, written with a dot, for an SVG ``width`` attribute (no inline style)."""
+    try:
+        number = float(value or 0)
+    except (TypeError, ValueError):
+        number = 0.0
+    number = min(max(number, 0.0), 100.0)
+    return f"{number:.1f}".rstrip("0").rstrip(".") or "0"
+
+
+@register.filter
+def score(value) -> str:
+    """2.0 → "2", 2.5 → "2.5", None → "—"."""
+    if value is None:
+        return "—"
+    number = float(value)
+    return str(int(number)) if number.is_integer() else f"{number:.2f}".rstrip("0").rstrip(".")
+
+
+@register.filter
+def status_slug(value) -> str:
+    return str(value or "").lower().replace(" ", "-")
+
+
+@register.filter
+def seconds(value) -> str:
+    """85 → "1 min 25 s"."""
+    try:
+        total = int(value or 0)
+    except (TypeError, ValueError):
+        return "—"
+    minutes, secs = divmod(total, 60)
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+@register.simple_tag(takes_context=True)
+def manages_consumers(context) -> bool:
+    from assessments.permissions import can_manage_consumers
+
+    request = context.get("request")
+    return bool(request) and can_manage_consumers(request.user)

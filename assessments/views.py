@@ -1,0 +1,276 @@
+"""Staff pages: exam sessions and their activities, learners' assessment sessions (filters, score bars, status
+badges, pages), a session's detail (items, time per item, responses as given, scores and subscores), and the
+Data API consumers page of district admins (create, rotate, deactivate; a secret is shown once).
+
+Views parse input and call one selector or service. Objects out of the user's reach are 404 (``for_user``);
+the consumers page needs a district admin (403 otherwise).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from assessments.choices import SessionStatus
+from assessments.forms import ConsumerForm, SessionFilterForm
+from assessments.models import AssessmentSession, Consumer, Question
+from assessments.permissions import can_manage_consumers, can_view_assessments, consumer_district_ids
+from assessments.selectors import (
+    SessionFilters,
+    activity_detail,
+    activity_list,
+    assessment_session_detail,
+    assessment_session_list,
+    consumer_list,
+    exam_session_detail,
+    exam_session_list,
+)
+from assessments.services import consumer_create, consumer_rotate, consumer_set_active
+from rostering.models import District
+
+SESSIONS_PER_PAGE = 25
+EXAMS_PER_PAGE = 25
+
+
+def _htmx_partial(request: HttpRequest) -> bool:
+    return bool(request.htmx) and not request.htmx.boosted
+
+
+def _require_view(user) -> None:
+    if not can_view_assessments(user):
+        raise PermissionDenied("Assessment results need a staff role.")
+
+
+def _score_variant(pct) -> str:
+    if pct is None:
+        return ""
+    return "ok" if pct >= 70 else ("warn" if pct < 40 else "")
+
+
+# --- exam sessions and activities --------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def exam_list(request: HttpRequest) -> HttpResponse:
+    _require_view(request.user)
+    page = Paginator(exam_session_list(user=request.user), EXAMS_PER_PAGE).get_page(request.GET.get("page"))
+    totals = dict(
+        AssessmentSession.objects.for_user(request.user).values_list("status").annotate(n=Count("id")).order_by()
+    )
+    return render(request, "assessments/exam_list.html", {
+        "page_obj": page,
+        "stats": [(label, totals.get(value, 0), value) for value, label in SessionStatus.choices],
+        "total_sessions": sum(totals.values()),
+        "can_manage_consumers": can_manage_consumers(request.user),
+    })
+
+
+@login_required
+@require_GET
+def exam_detail(request: HttpRequest, pk) -> HttpResponse:
+    _require_view(request.user)
+    try:
+        exam = exam_session_detail(user=request.user, pk=pk)
+    except ObjectDoesNotExist:
+        raise Http404("No such exam session.") from None
+    activities = list(activity_list(user=request.user, exam_session=exam))
+    rows = []
+    for a in activities:
+        pct = (a.average_score / a.average_max * 100) if a.average_score is not None and a.average_max else None
+        rows.append((a, pct, _score_variant(pct)))
+    return render(request, "assessments/exam_detail.html", {"exam": exam, "rows": rows})
+
+
+@login_required
+@require_GET
+def activity_view(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_view(request.user)
+    try:
+        activity = activity_detail(user=request.user, pk=pk)
+    except ObjectDoesNotExist:
+        raise Http404("No such activity.") from None
+    items = [ai.item for ai in activity.activity_items.all()]
+    subscore_of = {ref: s.get("title", s["id"]) for s in activity.subscores for ref in s.get("items", [])}
+    return render(request, "assessments/activity_detail.html", {
+        "activity": activity, "items": [(i, subscore_of.get(i.reference, "")) for i in items],
+        "question_count": sum(len(i.questions.all()) for i in items),
+    })
+
+
+# --- assessment sessions ------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def session_list(request: HttpRequest) -> HttpResponse:
+    _require_view(request.user)
+    form = SessionFilterForm(request.GET or None, user=request.user)
+    values = form.filters() if request.GET else {}
+    filters = SessionFilters(**{k: v for k, v in values.items() if k in SessionFilters.__dataclass_fields__})
+    page = Paginator(assessment_session_list(user=request.user, filters=filters), SESSIONS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    rows = [(s, s.score_percent, _score_variant(s.score_percent)) for s in page.object_list]
+    context = {"filter_form": form, "page_obj": page, "rows": rows, "filtered": bool(values)}
+    template = "assessments/session_list.html"
+    if _htmx_partial(request):
+        template += "#results"
+    return render(request, template, context)
+
+
+@dataclass
+class ShownResponse:
+    response: object
+    question: Question | None
+    lines: list[str]
+    is_text: bool
+    attempted: bool
+
+
+def _labels(options) -> dict:
+    out = {}
+    for i, opt in enumerate(options or []):
+        if isinstance(opt, dict):
+            out[str(opt.get("value", i))] = str(opt.get("label", opt.get("value", "")))
+        else:
+            out[str(i)] = str(opt)
+    return out
+
+
+def describe(response, question: Question | None) -> tuple[list[str], bool]:
+    """The learner's answer as lines of plain text (never their HTML), and whether it is free text."""
+    value = response.value.get("value") if isinstance(response.value, dict) else None
+    if value is None:
+        return [], False
+    qtype = response.question_type
+    data = question.data if question else {}
+    if isinstance(value, str):
+        return [value], qtype in ("longtextV2", "longtext", "plaintext")
+    if not isinstance(value, list):
+        return [str(value)], False
+    if qtype == "mcq":
+        labels = _labels(question.options if question else [])
+        return [labels.get(str(v), str(v)) for v in value], False
+    if qtype == "orderlist":
+        items = data.get("list") or []
+        # value[i] is the position the learner gave to list[i]: show the list in the learner's order.
+        try:
+            order = sorted(range(len(value)), key=lambda i: int(value[i]))
+            return [f"{n + 1}. {items[i] if i < len(items) else i}" for n, i in enumerate(order)], False
+        except (TypeError, ValueError):
+            return [str(v) for v in value], False
+    if qtype == "association":
+        stems = data.get("stimulus_list") or []
+        return [f"{stems[i] if i < len(stems) else i + 1} → {v if v is not None else '—'}" for i, v in enumerate(value)], False
+    if qtype in ("clozetext", "clozeinlinetext", "clozeassociation"):
+        return [f"Blank {i + 1}: {v if v not in (None, '') else '—'}" for i, v in enumerate(value)], False
+    return [", ".join(str(v) for v in value)], False
+
+
+@login_required
+@require_GET
+def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_view(request.user)
+    try:
+        session = assessment_session_detail(user=request.user, pk=pk)
+    except ObjectDoesNotExist:
+        raise Http404("No such assessment session.") from None
+    responses = list(session.responses.all())
+    by_item: dict[str, list[ShownResponse]] = {}
+    for r in responses:
+        lines, is_text = describe(r, r.question)
+        by_item.setdefault(r.item_reference, []).append(ShownResponse(r, r.question, lines, is_text, r.attempted))
+    items = list(session.items.all())
+    total_time = sum(i.time for i in items)
+    longest = max((i.time for i in items), default=0) or 1
+    item_rows = [
+        (i, by_item.pop(i.reference, []), i.time / longest * 100,
+         ((i.scoring or {}).get("score"), (i.scoring or {}).get("max_score")))
+        for i in items
+    ]
+    subscores = [
+        (s, (s["score"] / s["max_score"] * 100) if s.get("max_score") else None) for s in (session.subscores or [])
+    ]
+    return render(request, "assessments/session_detail.html", {
+        "session": session, "item_rows": item_rows, "loose_responses": [r for rs in by_item.values() for r in rs],
+        "total_time": total_time, "pct": session.score_percent, "variant": _score_variant(session.score_percent),
+        "subscores": [(s, p, _score_variant(p)) for s, p in subscores],
+        "person_url": reverse("rostering:person_detail", args=[session.person_id]) if session.person_id else "",
+    })
+
+
+# --- Data API consumers ---------------------------------------------------------------------------------------------
+
+
+def _consumer_districts(user):
+    if user.is_superuser:
+        return District.objects.order_by("name")
+    return District.objects.filter(pk__in=consumer_district_ids(user)).order_by("name")
+
+
+def _consumers_page(request, *, form=None, issued=None, status=200) -> HttpResponse:
+    districts = _consumer_districts(request.user)
+    return render(request, "assessments/consumer_list.html", {
+        "consumers": consumer_list(user=request.user),
+        "form": form or ConsumerForm(districts=districts),
+        "issued": issued,
+        "data_api_url": request.build_absolute_uri("/data/v1/"),
+        "many_districts": districts.count() > 1,
+    }, status=status)
+
+
+def _require_consumer_manager(user) -> None:
+    if not can_manage_consumers(user):
+        raise PermissionDenied("Only a district admin manages Data API consumers.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def consumer_page(request: HttpRequest) -> HttpResponse:
+    _require_consumer_manager(request.user)
+    if request.method == "POST":
+        form = ConsumerForm(request.POST, districts=_consumer_districts(request.user))
+        if form.is_valid():
+            issued = consumer_create(
+                district=form.cleaned_data["district"], name=form.cleaned_data["name"],
+                allowed_domains=form.cleaned_data["allowed_domains"], actor=request.user,
+            )
+            # The secret is in this response only: no redirect, no message stored in the session.
+            return _consumers_page(request, issued=issued)
+        return _consumers_page(request, form=form, status=400)
+    return _consumers_page(request)
+
+
+def _get_consumer(request, pk) -> Consumer:
+    consumer = consumer_list(user=request.user).filter(pk=pk).first()
+    if consumer is None:
+        raise Http404("No such consumer.")
+    return consumer
+
+
+@login_required
+@require_POST
+def consumer_rotate_view(request: HttpRequest, pk) -> HttpResponse:
+    _require_consumer_manager(request.user)
+    issued = consumer_rotate(consumer=_get_consumer(request, pk), actor=request.user)
+    return _consumers_page(request, issued=issued)
+
+
+@login_required
+@require_POST
+def consumer_toggle_view(request: HttpRequest, pk) -> HttpResponse:
+    _require_consumer_manager(request.user)
+    consumer = _get_consumer(request, pk)
+    consumer_set_active(consumer=consumer, active=not consumer.is_active, actor=request.user)
+    return redirect("assessments:consumer_list")
