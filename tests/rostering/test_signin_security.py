@@ -465,3 +465,20 @@ def test_signin_lockout_clear_for_user_leaves_other_addresses_locked(client, wor
         sign_in(client, f"ghost{n}", "wrong", ip="10.5.0.2")
     assert signin_lockout_clear_for_user(user=world.registrar) == 1
     assert AccessAttempt.objects.filter(ip_address="10.5.0.2").count() == LIMIT
+
+
+def test_the_admin_login_offers_the_same_password_reset(client, db):
+    html = client.get(ADMIN_LOGIN).text
+    assert "Forgotten your login credentials?" in html
+    response = client.get(reverse("admin_password_reset"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("password_reset")
+
+
+def test_the_lockouts_page_takes_junk_pages_and_htmx(client_for, lockouts):
+    client = client_for(lockouts.superuser)
+    assert client.get(reverse("signin_lockouts"), {"page": "junk"}).status_code == 200
+    response = client.get(reverse("signin_lockouts"), headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<div id="results"')
+    assert "HX-Request" in response["Vary"]
