@@ -19,6 +19,7 @@ from registrations.forms_spec import NOT_SAVED
 from registrations.models import AccessCode, CodeAttempt, RegistrationSession, SessionStatusChange, Submission
 from registrations.services import registration_session_create
 from rostering.models import Person
+from tests.hostile import HOSTILE
 from tests.registrations.test_public import intake_answers, new_code, open_session
 from tests.registrations.test_public_api import DRAFT, STATUS, SUBMIT, VALIDATE, participant
 
@@ -223,27 +224,6 @@ def test_a_prefix_outside_the_code_alphabet_is_400_naming_the_allowed_characters
 
 # --- property-based: anything at any JSON field -----------------------------------------------------------------
 
-CONTROL = st.characters(min_codepoint=0, max_codepoint=31)
-ODD_UNICODE = st.sampled_from([
-    "\u202e", "\u200b", "\ufeff", "\u0301" * 50, "\U0001f600", "\ud800", "\udfff", "\uffff", "\U0010ffff",
-])
-
-
-def _deep(depth: int, kind: str):
-    value: object = "x"
-    for _ in range(depth):
-        value = [value] if kind == "list" else {"k": value}
-    return value
-
-
-HOSTILE = st.one_of(
-    st.integers(65, 3_000).flatmap(lambda d: st.sampled_from(["list", "dict"]).map(lambda k: _deep(d, k))),
-    st.text(CONTROL, min_size=1, max_size=20),
-    st.lists(ODD_UNICODE, min_size=1, max_size=5).map("".join),
-    st.integers(20_000, 200_000).map(lambda n: "A" * n),
-    st.none(), st.booleans(), st.integers(-(2**63), 2**63), st.floats(allow_nan=False, allow_infinity=False),
-    st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
-)
 PROPERTY_SETTINGS = settings(
     max_examples=25, deadline=None, derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],

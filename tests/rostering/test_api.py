@@ -9,6 +9,7 @@ Rules under test (DESIGN.md, Tenancy and permissions):
 """
 
 import datetime
+import json
 import uuid
 
 import pytest
@@ -17,6 +18,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from rostering.models import (
@@ -30,6 +33,7 @@ from rostering.models import (
     Subject,
 )
 from rostering.services import api_token_create, api_token_revoke
+from tests.hostile import HOSTILE
 from tests.rostering import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -792,3 +796,24 @@ def test_odd_filter_values_are_400(world, admin_api, resource, params):
 @pytest.mark.parametrize("page", ["0", "abc", "-1"])
 def test_odd_pages_are_404(world, admin_api, page):
     assert_error(admin_api.get(list_url("schools"), {"page": page}), 404, "not_found")
+
+
+# --- hostile values in the free-form JSON fields -------------------------------------------------------------
+
+
+@settings(max_examples=20, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large])
+@given(field=st.sampled_from(["identifiers", "properties", "name", "code"]), value=HOSTILE)
+def test_school_json_fields_take_anything_and_store_only_what_fits(world, admin_api, field, value):
+    before = counts()
+    body = json.dumps({"name": "Fuzz High", "code": "FZH", field: value})
+    response = admin_api.generic("POST", list_url("schools"), body.encode("utf-8", "surrogatepass"),
+                                 content_type="application/json")
+    assert response.status_code < 500, response.content[:500]
+    if response.status_code >= 400:
+        assert response.status_code in (400, 413) and counts() == before
+    else:
+        school = School.objects.get(pk=response.json()["id"])
+        assert len(json.dumps(school.properties)) <= 64 * 1024 and len(json.dumps(school.identifiers)) <= 16 * 1024
+        school.delete()
