@@ -36,7 +36,9 @@ def seconds(value) -> str:
     except (TypeError, ValueError):
         return "—"
     minutes, secs = divmod(total, 60)
-    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+    if not minutes:
+        return f"{secs} s"
+    return f"{minutes} min {secs} s" if secs else f"{minutes} min"
 
 
 @register.simple_tag(takes_context=True)

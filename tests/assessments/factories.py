@@ -34,7 +34,7 @@ def bank(district, *, prefix: str = "", exam_session=None, reference: str = "num
     item1 = item_create(district=district, reference=f"{prefix}item-1", title="Mammals and capitals", questions=qs[:2])
     item2 = item_create(district=district, reference=f"{prefix}item-2", title="Shapes", questions=qs[2:])
     activity = activity_create(
-        district=district, reference=f"{prefix}{reference}", title="Numeracy test", course_id="maths-f1",
+        district=district, reference=f"{prefix}{reference}", title=f"{reference.capitalize()} test", course_id="maths-f1",
         items=[item1, item2], exam_session=exam_session, max_time=1500,
         subscores=[{"id": "subscore-1", "title": "Facts", "items": [item1.reference]},
                    {"id": "subscore-2", "title": "Writing", "items": [item2.reference]}],
