@@ -35,14 +35,11 @@ from assessments.selectors import (
     exam_session_list,
 )
 from assessments.services import consumer_create, consumer_rotate, consumer_set_active
+from rostering.common.http import wants_partial
 from rostering.models import District
 
 SESSIONS_PER_PAGE = 25
 EXAMS_PER_PAGE = 25
-
-
-def _htmx_partial(request: HttpRequest) -> bool:
-    return bool(request.htmx) and not request.htmx.boosted
 
 
 def _require_view(user) -> None:
@@ -124,7 +121,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
     rows = [(s, s.score_percent, _score_variant(s.score_percent)) for s in page.object_list]
     context = {"filter_form": form, "page_obj": page, "rows": rows, "filtered": bool(values)}
     template = "assessments/session_list.html"
-    if _htmx_partial(request):
+    if wants_partial(request):
         template += "#results"
     return render(request, template, context)
 

@@ -255,10 +255,10 @@ REST_FRAMEWORK = {
     ],
     # The one way in for outside JSON: bounded size, nesting and no NUL (rostering/common/jsonio.py).
     "DEFAULT_PARSER_CLASSES": ["rostering.common.parsers.BoundedJSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "rostering.api.pagination.StandardPagination",
+    "DEFAULT_PAGINATION_CLASS": "rostering.common.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "rostering.api.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "rostering.common.exceptions.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + ([] if PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -25,8 +25,8 @@ from registrations.forms_spec import (
 )
 from registrations.models import AccessCode, CodeAttempt, Submission, SubmissionStatusChange
 from registrations.validators import enforce_placement
+from rostering.common.errors import ApplicationError, Conflict, Unauthorized
 from rostering.common.jsonio import clean_json_fields
-from rostering.errors import ApplicationError, Conflict, Unauthorized
 
 TOKEN_SALT = "registrations.participant-token.v1"
 TOKEN_MAX_AGE = 3600
@@ -122,7 +122,7 @@ def access_code_validate(*, code: str, school_code: str = "", ip: str, device_na
         _log_attempt(CodeAttempt.Outcome.INVALID, ip=ip, code=normalized, school_code=school_code, access=access)
         lock = ratelimit.record_failure(ip=ip, code=normalized, school_code=school_code)
         if lock:
-            from rostering.errors import RateLimited
+            from rostering.common.errors import RateLimited
 
             raise RateLimited(
                 "Too many wrong codes. Please wait a while and try again, or ask your school for help.",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-from rostering.errors import RateLimited
+from rostering.common.errors import RateLimited
 
 WINDOW = 60
 STRIKE_MEMORY = 24 * 3600

@@ -19,7 +19,7 @@ from registrations.choices import (
 )
 from registrations.models import AccessCode, Submission, SubmissionStatusChange
 from registrations.validators import default_approval_policy
-from rostering.errors import Conflict, InvalidTransition
+from rostering.common.errors import Conflict, InvalidTransition
 from rostering.models import ClassDivision, Enrollment, Person, Subject
 from rostering.permissions import Perm, grants_for, has_perm
 

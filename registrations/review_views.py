@@ -20,7 +20,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -58,7 +57,8 @@ from registrations.review_selectors import (
     submission_list,
 )
 from registrations.validators import default_approval_policy
-from rostering.errors import ApplicationError
+from rostering.common.errors import ApplicationError
+from rostering.common.http import safe_next, wants_partial
 from rostering.permissions import Perm, has_any_perm, has_perm
 
 LIST_TEMPLATE = "registrations/review/submission_list.html"
@@ -66,21 +66,6 @@ DETAIL_TEMPLATE = "registrations/review/submission_detail.html"
 ATTEMPTS_TEMPLATE = "registrations/review/attempt_list.html"
 PER_PAGE = 25
 ATTEMPTS_PER_PAGE = 50
-
-
-def wants_partial(request: HttpRequest) -> bool:
-    """An htmx request that swaps a fragment (not a boosted navigation, not a history restore)."""
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
-
-
-def safe_next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 def can_manage(user, session: RegistrationSession) -> bool:

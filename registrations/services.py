@@ -35,7 +35,7 @@ from registrations.validators import (
     validate_required_fields,
     validate_session_scope,
 )
-from rostering.errors import Conflict, InvalidTransition
+from rostering.common.errors import Conflict, InvalidTransition
 from rostering.models import Enrollment, Person
 from rostering.permissions import Perm, require_perm
 

@@ -24,7 +24,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -63,8 +62,9 @@ from registrations.services import (
     roster_people_in_scope,
 )
 from registrations.validators import CATALOGUE, CATALOGUE_BY_KEY
+from rostering.common.errors import ApplicationError
+from rostering.common.http import safe_next, wants_partial
 from rostering.context_processors import SESSION_SCHOOL_KEY
-from rostering.errors import ApplicationError
 from rostering.permissions import Perm, has_any_perm, has_perm
 
 REGISTER_PATH = "/register"
@@ -93,10 +93,6 @@ TRANSITION_DONE = {
     SessionStatus.CLOSED: "is closed",
     SessionStatus.ARCHIVED: "is archived",
 }
-
-
-def _htmx_partial(request: HttpRequest) -> bool:
-    return bool(request.htmx) and not request.htmx.boosted
 
 
 def _sessions(user):
@@ -135,15 +131,6 @@ def _detail_url(session: RegistrationSession, tab: str = "", **params) -> str:
     return url
 
 
-def _safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
-
-
 # --- sessions list -------------------------------------------------------------------------------------
 
 
@@ -173,7 +160,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
         "filtered": any(filters.values()),
     }
     template = "registrations/session_list.html"
-    if _htmx_partial(request):
+    if wants_partial(request):
         template += "#session-table"
     return render(request, template, context)
 
@@ -194,7 +181,7 @@ def session_create(request: HttpRequest) -> HttpResponse:
             request.POST, user=request.user, trigger=request.POST["_refresh"], refresh_url=refresh_url
         )
         template = "registrations/session_form.html"
-        if _htmx_partial(request):
+        if wants_partial(request):
             template += "#form-body"
         return render(request, template, {"form": form, "creating": True})
     if request.method == "POST":
@@ -396,7 +383,7 @@ def session_detail(request: HttpRequest, pk) -> HttpResponse:
     if tab not in TABS:
         tab = "settings"
     template = "registrations/session_detail.html"
-    if _htmx_partial(request):
+    if wants_partial(request):
         template += "#tab-content"
     return render(request, template, _detail_context(request, session, tab))
 
@@ -406,14 +393,14 @@ def session_detail(request: HttpRequest, pk) -> HttpResponse:
 def session_progress(request: HttpRequest, pk) -> HttpResponse:
     """The progress panel: polled by htmx every few seconds; a small full page without htmx."""
     if not request.user.is_authenticated:
-        if _htmx_partial(request):
+        if wants_partial(request):
             # The login expired while the page was open: stop polling (htmx's 286) and leave the panel alone,
             # rather than swapping the login page into it.
             return HttpResponse(status=286, headers={"HX-Reswap": "none"})
         return redirect_to_login(request.get_full_path())
     session = _get_session(request, pk)
     context = {"session": session, "progress": registration_progress(session=session), "poll_seconds": POLL_SECONDS}
-    if _htmx_partial(request):
+    if wants_partial(request):
         return render(request, "registrations/includes/progress_panel.html", context)
     return render(request, "registrations/session_progress.html", context)
 
@@ -430,7 +417,7 @@ def session_transition(request: HttpRequest, pk, to: str) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"“{session.title}” {TRANSITION_DONE.get(session.status, session.status)}.")
-    return redirect(_safe_next(request, _detail_url(session)))
+    return redirect(safe_next(request, _detail_url(session)))
 
 
 # --- access codes ---------------------------------------------------------------------------------------
@@ -472,7 +459,7 @@ def code_revoke(request: HttpRequest, pk, code_pk) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Code {code.display_code} revoked: it can no longer be used.")
-    return redirect(_safe_next(request, _detail_url(session, "codes")))
+    return redirect(safe_next(request, _detail_url(session, "codes")))
 
 
 @dataclass
@@ -648,6 +635,6 @@ def progress_overview(request: HttpRequest) -> HttpResponse:
         "modes": dict(RegistrationMode.choices),
     }
     template = "registrations/progress_overview.html"
-    if _htmx_partial(request):
+    if wants_partial(request):
         template += "#overview-table"
     return render(request, template, context)

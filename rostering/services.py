@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model, ProtectedError
 from django.utils import timezone
 
-from rostering.errors import ApplicationError, Conflict, NotFound
+from rostering.common.errors import ApplicationError, Conflict, NotFound
 from rostering.models import (
     AcademicSession,
     ApiToken,

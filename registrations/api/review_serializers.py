@@ -233,7 +233,7 @@ class BulkApproveResultSerializer(serializers.Serializer):
     failed = serializers.DictField(child=serializers.CharField(), help_text="Id → why it was not approved.")
 
 
-# --- errors (the bodies of rostering.api.exceptions.api_exception_handler) --------------------------------
+# --- errors (the bodies of rostering.common.exceptions.api_exception_handler) --------------------------------
 
 
 class ReviewErrorSerializer(serializers.Serializer):

@@ -48,8 +48,8 @@ from registrations.review import (
     submissions_bulk_approve,
 )
 from registrations.review_selectors import submission_detail_queryset, submission_list
+from rostering.common.errors import Conflict
 from rostering.common.parsers import BoundedJSONParser
-from rostering.errors import Conflict
 from rostering.permissions import Perm, has_any_perm, has_perm
 
 TAG = "Review"

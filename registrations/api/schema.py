@@ -1,6 +1,6 @@
 """OpenAPI documentation of the registrations API: the JSON settings formats, error bodies, examples.
 
-The error bodies match ``rostering.api.exceptions.api_exception_handler``; the ``requiredFields`` and
+The error bodies match ``rostering.common.exceptions.api_exception_handler``; the ``requiredFields`` and
 ``approvalPolicy`` schemas describe what ``registrations.validators`` accepts.
 """
 

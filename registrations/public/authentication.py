@@ -8,37 +8,27 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions, permissions
+from rest_framework import exceptions, permissions
 
 from registrations.models import AccessCode
 from registrations.participation import TOKEN_MAX_AGE, access_code_from_token
-from rostering.errors import Unauthorized
+from rostering.common.authentication import BearerAuthentication
+from rostering.common.errors import Unauthorized
 
 
-class RegistrationTokenAuthentication(authentication.BaseAuthentication):
+class RegistrationTokenAuthentication(BearerAuthentication):
     """``Authorization: Bearer <registrationToken>`` from ``access-codes/validate``."""
 
-    keyword = "Bearer"
+    token_name = "registrationToken"
+    realm = "registration"
+    malformed_code = "token_invalid"
 
-    def authenticate(self, request):
-        header = authentication.get_authorization_header(request).decode("latin-1")
-        if not header:
-            return None
-        parts = header.split()
-        if parts[0].lower() != self.keyword.lower():
-            return None
-        if len(parts) != 2:
-            raise exceptions.AuthenticationFailed(
-                "Malformed Authorization header: use 'Bearer <registrationToken>'.", code="token_invalid"
-            )
+    def authenticate_token(self, request, raw: str):
         try:
-            access = access_code_from_token(parts[1])
+            access = access_code_from_token(raw)
         except Unauthorized as exc:
             raise exceptions.AuthenticationFailed(exc.message, code=exc.code) from None
         return AnonymousUser(), access
-
-    def authenticate_header(self, request):
-        return f'{self.keyword} realm="registration"'
 
 
 class HasRegistrationToken(permissions.BasePermission):

@@ -46,7 +46,8 @@ from registrations.participation import (
 )
 from registrations.public.common import client_ip, device_name, prefill_for
 from registrations.public.forms import CodeEntryForm, field_views, grouped, payload_from_post
-from rostering.errors import ApplicationError, Conflict, RateLimited, Unauthorized
+from rostering.common.errors import ApplicationError, Conflict, RateLimited, Unauthorized
+from rostering.common.http import wants_partial
 from rostering.middleware import remember_district_zone
 
 SESSION_TOKEN = "register.token"
@@ -62,10 +63,6 @@ STALE_MESSAGE = (
 
 
 # --- helpers ------------------------------------------------------------------------------------------
-
-
-def _htmx(request) -> bool:
-    return bool(request.htmx) and not request.htmx.boosted
 
 
 def _steps(current: int) -> list[dict]:
@@ -121,7 +118,7 @@ def _code_page(request, *, form=None, alert=None, status=200, current=None) -> H
 def _token_problem(request, exc: Unauthorized) -> HttpResponse:
     """The token is missing, expired, forged or its code was revoked: back to code entry, kindly."""
     _forget(request)
-    if _htmx(request):
+    if wants_partial(request):
         return render(request, "registration/form.html#save-status",
                       {"save_error": exc.message, "save_relogin": True})
     if exc.code == "token_missing":
@@ -283,7 +280,7 @@ def save(request, access):
 
 
 def _save(request, access: AccessCode, submission: Submission | None) -> HttpResponse:
-    htmx = _htmx(request)
+    htmx = wants_partial(request)
     if submission is not None and submission.status not in EDITABLE:
         return HttpResponseClientRedirect(reverse("register:status")) if htmx else redirect("register:status")
     action = request.POST.get("action", "save")
@@ -328,7 +325,7 @@ def _save(request, access: AccessCode, submission: Submission | None) -> HttpRes
 
 
 def _stale(request, access, submission, payload, posted_version) -> HttpResponse:
-    if _htmx(request):
+    if wants_partial(request):
         return render(request, "registration/form.html#save-status", {"save_error": STALE_MESSAGE, "save_reload": True})
     return _render_form(
         request, access, submission, values=payload, status=409, version=posted_version or "",

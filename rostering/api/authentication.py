@@ -1,30 +1,18 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions
+from rest_framework import exceptions
 
+from rostering.common.authentication import BearerAuthentication
 from rostering.services import api_token_authenticate
 
 
-class BearerTokenAuthentication(authentication.BaseAuthentication):
+class BearerTokenAuthentication(BearerAuthentication):
     """``Authorization: Bearer sst_…`` — a staff API token (stored hashed, revocable)."""
 
-    keyword = "Bearer"
-
-    def authenticate(self, request):
-        header = authentication.get_authorization_header(request).decode("latin-1")
-        if not header:
-            return None
-        parts = header.split()
-        if parts[0].lower() != self.keyword.lower():
-            return None
-        if len(parts) != 2:
-            raise exceptions.AuthenticationFailed("Malformed Authorization header: use 'Bearer <token>'.")
-        token = api_token_authenticate(raw=parts[1])
+    def authenticate_token(self, request, raw: str):
+        token = api_token_authenticate(raw=raw)
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
         return token.user, token
-
-    def authenticate_header(self, request):
-        return self.keyword
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):

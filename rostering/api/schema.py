@@ -1,6 +1,6 @@
 """OpenAPI building blocks shared by the native API: the one error format, documented honestly.
 
-The bodies match ``rostering.api.exceptions.api_exception_handler``.
+The bodies match ``rostering.common.exceptions.api_exception_handler``.
 """
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse

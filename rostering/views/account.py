@@ -11,12 +11,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from rostering.common.errors import ApplicationError, NotFound
+from rostering.common.http import safe_next, wants_partial
 from rostering.context_processors import SESSION_SCHOOL_KEY
-from rostering.errors import ApplicationError, NotFound
 from rostering.forms import (
     ApiTokenForm,
     SigninUnlockForm,
@@ -34,7 +34,6 @@ from rostering.services import (
     signin_lockout_clear,
     signin_lockout_clear_for_user,
 )
-from rostering.views.base import safe_next, wants_partial
 
 LOCKOUTS_PER_PAGE = 50
 
@@ -128,10 +127,7 @@ def switch_school(request):
         request.session[SESSION_SCHOOL_KEY] = str(school.pk)
     else:
         request.session.pop(SESSION_SCHOOL_KEY, None)
-    target = request.GET.get("next") or request.headers.get("Referer") or ""
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        target = reverse_lazy("dashboard")
-    return HttpResponseRedirect(target)
+    return HttpResponseRedirect(safe_next(request, reverse("dashboard"), referer=True))
 
 
 @login_required

@@ -11,17 +11,16 @@ import copy
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.vary import vary_on_headers
 from django.views.generic import DetailView, ListView, TemplateView
-from django_htmx.middleware import HtmxDetails
 
+from rostering.common.errors import ApplicationError, Conflict
+from rostering.common.http import HtmxHttpRequest, safe_next, wants_partial
 from rostering.context_processors import SESSION_SCHOOL_KEY
-from rostering.errors import ApplicationError, Conflict
 from rostering.forms import apply_validation_error
 from rostering.models import District, School, Subject
 from rostering.permissions import Perm, has_any_perm, has_perm, tenant_wide_districts, visible_district_ids
@@ -32,19 +31,8 @@ from rostering.services import (
     tenant_school_id,
 )
 
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
 PER_PAGE_CHOICES = (10, 25, 50, 100)
 DISTRICT_LEVEL_MODELS = (School, Subject)
-
-
-def wants_partial(request: HtmxHttpRequest) -> bool:
-    """An htmx request that swaps a fragment (not a boosted navigation, not a history restore)."""
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def can_create(user, model) -> bool:
@@ -58,15 +46,6 @@ def can_create(user, model) -> bool:
 
 def can_change(user, obj) -> bool:
     return has_perm(user, Perm.ROSTER_CHANGE, district_id=obj.district_id, school_id=tenant_school_id(obj))
-
-
-def safe_next(request, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 class RosterMixin(LoginRequiredMixin):

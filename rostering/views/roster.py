@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from rostering import selectors
 from rostering.choices import SessionType
-from rostering.errors import ApplicationError
+from rostering.common.errors import ApplicationError
+from rostering.common.http import safe_next
 from rostering.forms import (
     AcademicSessionFilterForm,
     AcademicSessionForm,
@@ -46,7 +47,6 @@ from rostering.views.base import (
     RosterListView,
     RosterUpdateView,
     can_change,
-    safe_next,
 )
 
 # --- schools --------------------------------------------------------------------------------------------

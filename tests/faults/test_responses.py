@@ -147,7 +147,7 @@ def test_staff_api_fault_is_503_json_even_with_debug_on(world, api_client_for, s
 def test_the_api_exception_handler_leaves_database_faults_to_the_middleware():
     from django.db import InterfaceError, OperationalError
 
-    from rostering.api.exceptions import api_exception_handler
+    from rostering.common.exceptions import api_exception_handler
 
     for exc in (OperationalError("gone"), InterfaceError("connection already closed")):
         assert api_exception_handler(exc, {}) is None  # DRF re-raises it; never a 500 response of its own

@@ -21,7 +21,7 @@ from registrations.choices import SubmissionStatus
 from registrations.models import AccessCode, Submission, SubmissionStatusChange
 from registrations.participation import access_code_validate, submission_save_draft, submission_submit
 from registrations.services import access_codes_generate
-from rostering.errors import Conflict
+from rostering.common.errors import Conflict
 from rostering.models import Enrollment, Person
 from rostering.permissions import grants_for
 from tests.registrations.review_support import intake_payload, new_codes, open_session, submit

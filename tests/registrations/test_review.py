@@ -16,7 +16,7 @@ from registrations.choices import SUBMISSION_TRANSITIONS, CodeStatus, Registrati
 from registrations.models import AccessCode, Submission, SubmissionStatusChange
 from registrations.participation import submission_save_draft, submission_submit
 from registrations.selectors import registration_progress
-from rostering.errors import Conflict, InvalidTransition
+from rostering.common.errors import Conflict, InvalidTransition
 from rostering.models import Enrollment, Person
 from tests.registrations.factories import SubmissionFactory
 from tests.registrations.review_support import (

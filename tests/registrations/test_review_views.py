@@ -14,7 +14,7 @@ from registrations import review
 from registrations.choices import RegistrationMode, SubmissionStatus
 from registrations.models import CodeAttempt, Submission
 from registrations.participation import access_code_validate
-from rostering.errors import ApplicationError
+from rostering.common.errors import ApplicationError
 from rostering.models import Person
 from tests.registrations.review_support import (
     intake_payload,

@@ -37,7 +37,7 @@ from registrations.validators import (
     validate_approval_policy,
     validate_required_fields,
 )
-from rostering.errors import Conflict, InvalidTransition
+from rostering.common.errors import Conflict, InvalidTransition
 from rostering.models import School
 from tests.registrations.factories import AccessCodeFactory, RegistrationSessionFactory
 from tests.rostering import factories as rf

@@ -16,7 +16,7 @@ from django.db import connection, connections
 from registrations import services
 from registrations.choices import RegistrationMode, RosterPolicy, SessionStatus
 from registrations.models import AccessCode, SessionStatusChange
-from rostering.errors import InvalidTransition
+from rostering.common.errors import InvalidTransition
 from tests.registrations.factories import RegistrationSessionFactory
 
 pytestmark = [

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from rostering.errors import Conflict
+from rostering.common.errors import Conflict
 from rostering.models import (
     AcademicSession,
     ApiToken,

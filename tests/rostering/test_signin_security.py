@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.urls import reverse
 
-from rostering.errors import ApplicationError, NotFound
+from rostering.common.errors import ApplicationError, NotFound
 from rostering.services import signin_lockout_clear, signin_lockout_clear_for_user
 from tests.rostering import factories as f
 

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
 
-from rostering.errors import ApplicationError, RateLimited
+from rostering.common.errors import ApplicationError, RateLimited
 
 
 def _validation_response(detail) -> Response:
