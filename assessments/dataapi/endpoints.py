@@ -11,15 +11,16 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import orjson
+from django.db import connection
 from django.db.models import Prefetch
 
-from assessments.dataapi import params
+from assessments.dataapi import params, pgjson
 from assessments.dataapi.errors import DataApiError
 from assessments.dataapi.paging import district_sessions, sessions_page
 from assessments.models import (
     Activity,
     ActivityItem,
-    AssessmentSession,
     Item,
     Job,
     Question,
@@ -40,86 +41,67 @@ def _num(value):
     return int(value) if float(value).is_integer() else value
 
 
-# --- row builders -------------------------------------------------------------------------------------------
+# --- row builders (from ``.values()`` dicts: a page never instantiates models) ------------------------------------
+
+SCORE_FIELDS = ("user_id", "activity_id", "session_id", "score", "max_score", "course_id", "subscores", "status")
+SESSION_FIELDS = ("user_id", "activity_id", "num_attempted", "num_questions", "session_id", "score", "max_score",
+                  "subscores", "session_duration", "status", "dt_started", "dt_completed", "dt_saved", "course_id")
+RESPONSE_FULL = ("session_id", "response_id", "item_reference", "question_reference", "question_type", "dt_score_updated",
+                 "score", "max_score", "attempted", "automarkable", "manual_score", "max_manual_score", "value")
+RESPONSE_SCORE = ("session_id", "response_id", "dt_score_updated", "score", "max_score", "item_reference",
+                  "question_type", "attempted", "automarkable", "manual_score", "max_manual_score")
+ITEM_FIELDS = ("session_id", "reference", "time", "user_flagged", "response_ids", "scoring")
 
 
-def _response_full(r: Response) -> dict:
+def _children(model, session_pks: list[int], fields: tuple[str, ...]) -> dict[int, list[tuple]]:
+    """The page's responses or items in one query, grouped by session (in position order)."""
+    grouped: dict[int, list[tuple]] = {}
+    if not session_pks:
+        return grouped
+    for row in model.objects.filter(session_id__in=session_pks).order_by("session_id", "position", "id").values_list(*fields):
+        grouped.setdefault(row[0], []).append(row)
+    return grouped
+
+
+def _response_full(r: tuple) -> dict:
     return {
-        "response_id": r.response_id,
-        "item_reference": r.item_reference,
-        "question_reference": r.question_reference,
-        "question_type": r.question_type,
-        "dt_score_updated": iso(r.dt_score_updated),
-        "score": _num(r.score),
-        "max_score": _num(r.max_score),
-        "attempted": r.attempted,
-        "automarkable": r.automarkable,
-        "manual_score": _num(r.manual_score),
-        "max_manual_score": _num(r.max_manual_score),
-        "response": r.value,
+        "response_id": r[1], "item_reference": r[2], "question_reference": r[3], "question_type": r[4],
+        "dt_score_updated": iso(r[5]), "score": _num(r[6]), "max_score": _num(r[7]), "attempted": r[8],
+        "automarkable": r[9], "manual_score": _num(r[10]), "max_manual_score": _num(r[11]), "response": r[12],
     }
 
 
-def _response_score(r: Response) -> dict:
+def _response_score(r: tuple) -> dict:
     return {
-        "response_id": r.response_id,
-        "dt_score_updated": iso(r.dt_score_updated),
-        "score": _num(r.score),
-        "max_score": _num(r.max_score),
-        "item_reference": r.item_reference,
-        "question_type": r.question_type,
-        "attempted": r.attempted,
-        "automarkable": r.automarkable,
-        "manual_score": _num(r.manual_score),
-        "max_manual_score": _num(r.max_manual_score),
+        "response_id": r[1], "dt_score_updated": iso(r[2]), "score": _num(r[3]), "max_score": _num(r[4]),
+        "item_reference": r[5], "question_type": r[6], "attempted": r[7], "automarkable": r[8],
+        "manual_score": _num(r[9]), "max_manual_score": _num(r[10]),
     }
 
 
-def _item(i: SessionItem) -> dict:
-    row = {"reference": i.reference, "time": i.time, "user_flagged": i.user_flagged, "response_ids": i.response_ids}
-    if i.scoring is not None:
-        row["scoring"] = i.scoring
+def _item(i: tuple) -> dict:
+    row = {"reference": i[1], "time": i[2], "user_flagged": i[3], "response_ids": i[4]}
+    if i[5] is not None:
+        row["scoring"] = i[5]
     return row
 
 
-def _score_fields(s: AssessmentSession) -> dict:
+def _score_fields(s: dict) -> dict:
     return {
-        "user_id": s.user_id,
-        "activity_id": s.activity_id,
-        "session_id": s.session_id,
-        "score": _num(s.score),
-        "max_score": _num(s.max_score),
-        "course_id": s.course_id,
-        "subscores": s.subscores,
-        "status": s.status,
+        "user_id": s["user_id"], "activity_id": s["activity_id"], "session_id": s["session_id"],
+        "score": _num(s["score"]), "max_score": _num(s["max_score"]), "course_id": s["course_id"],
+        "subscores": s["subscores"], "status": s["status"],
     }
 
 
-def _session_fields(s: AssessmentSession) -> dict:
+def _session_fields(s: dict) -> dict:
     return {
-        "user_id": s.user_id,
-        "activity_id": s.activity_id,
-        "num_attempted": s.num_attempted,
-        "num_questions": s.num_questions,
-        "session_id": s.session_id,
-        "score": _num(s.score),
-        "max_score": _num(s.max_score),
-        "subscores": s.subscores,
-        "session_duration": s.session_duration,
-        "status": s.status,
-        "dt_started": iso(s.dt_started),
-        "dt_completed": iso(s.dt_completed),
-        "dt_saved": iso(s.dt_saved),
-        "course_id": s.course_id,
+        "user_id": s["user_id"], "activity_id": s["activity_id"], "num_attempted": s["num_attempted"],
+        "num_questions": s["num_questions"], "session_id": s["session_id"], "score": _num(s["score"]),
+        "max_score": _num(s["max_score"]), "subscores": s["subscores"], "session_duration": s["session_duration"],
+        "status": s["status"], "dt_started": iso(s["dt_started"]), "dt_completed": iso(s["dt_completed"]),
+        "dt_saved": iso(s["dt_saved"]), "course_id": s["course_id"],
     }
-
-
-def _responses_prefetch() -> Prefetch:
-    return Prefetch("responses", queryset=Response.objects.order_by("position", "id"))
-
-
-def _items_prefetch() -> Prefetch:
-    return Prefetch("items", queryset=SessionItem.objects.order_by("position", "id"))
 
 
 # --- session reads ----------------------------------------------------------------------------------------------
@@ -135,23 +117,43 @@ class Context:
 Result = tuple[object, dict]
 
 
-def _page(ctx: Context, *, prepare=None, base=None):
+def _page(ctx: Context, fields: tuple[str, ...] = (), *, base=None, document=None):
     query = params.session_query(ctx.request)
     base = base if base is not None else district_sessions(ctx.district_id)
-    return sessions_page(base=base, endpoint=ctx.endpoint, district_id=ctx.district_id, query=query, prepare=prepare)
+    return sessions_page(base=base, endpoint=ctx.endpoint, district_id=ctx.district_id, query=query, fields=fields,
+                         document=document)
+
+
+def in_database() -> bool:
+    """Build the hot pages in the database (PostgreSQL), unless ``PYTHON_ROWS`` is switched on (tests)."""
+    return connection.vendor == "postgresql" and not PYTHON_ROWS
+
+
+PYTHON_ROWS = False
+
+
+def _documents(page) -> list:
+    return [orjson.Fragment(row["doc"]) for row in page.rows]
 
 
 def sessions_responses(ctx: Context) -> Result:
     metadata_fields = params.include_list(ctx.request, ("sessions", "session_metadata"))
-    page = _page(ctx, prepare=lambda qs: qs.prefetch_related(_responses_prefetch(), _items_prefetch()))
+    if in_database():
+        page = _page(ctx, document=pgjson.responses_document(metadata_fields))
+        return _documents(page), {"next": page.next_token}
+    fields = (*SESSION_FIELDS, "metadata", *(("session_metadata",) if metadata_fields else ()))
+    page = _page(ctx, fields)
+    pks = [s["id"] for s in page.rows]
+    responses = _children(Response, pks, RESPONSE_FULL)
+    items = _children(SessionItem, pks, ITEM_FIELDS)
     data = []
     for s in page.rows:
         row = _session_fields(s)
-        row["responses"] = [_response_full(r) for r in s.responses.all()]
-        row["items"] = [_item(i) for i in s.items.all()]
-        row["metadata"] = s.metadata
+        row["responses"] = [_response_full(r) for r in responses.get(s["id"], ())]
+        row["items"] = [_item(i) for i in items.get(s["id"], ())]
+        row["metadata"] = s["metadata"]
         if metadata_fields:
-            stored = s.session_metadata or {}
+            stored = s["session_metadata"] or {}
             row["session_metadata"] = {k: stored[k] for k in metadata_fields if k in stored}
         data.append(row)
     return data, {"next": page.next_token}
@@ -159,23 +161,30 @@ def sessions_responses(ctx: Context) -> Result:
 
 def sessions_scores(ctx: Context) -> Result:
     with_responses = params.boolean(ctx.request, "include_response_scores")
-    prepare = (lambda qs: qs.prefetch_related(_responses_prefetch())) if with_responses else None
-    page = _page(ctx, prepare=prepare)
+    if in_database():
+        page = _page(ctx, document=pgjson.scores_document(with_responses))
+        return _documents(page), {"next": page.next_token}
+    page = _page(ctx, SCORE_FIELDS)
+    responses = _children(Response, [s["id"] for s in page.rows], RESPONSE_SCORE) if with_responses else {}
     data = []
     for s in page.rows:
         row = _score_fields(s)
         if with_responses:
-            row["responses"] = [_response_score(r) for r in s.responses.all()]
+            row["responses"] = [_response_score(r) for r in responses.get(s["id"], ())]
         data.append(row)
     return data, {"next": page.next_token}
 
 
 def sessions_responses_scores(ctx: Context) -> Result:
-    page = _page(ctx, prepare=lambda qs: qs.prefetch_related(_responses_prefetch()))
+    if in_database():
+        page = _page(ctx, document=pgjson.responses_scores_document())
+        return _documents(page), {"next": page.next_token}
+    page = _page(ctx, SCORE_FIELDS)
+    responses = _children(Response, [s["id"] for s in page.rows], RESPONSE_SCORE)
     data = []
     for s in page.rows:
         row = _score_fields(s)
-        row["responses"] = [_response_score(r) for r in s.responses.all()]
+        row["responses"] = [_response_score(r) for r in responses.get(s["id"], ())]
         data.append(row)
     return data, {"next": page.next_token}
 
@@ -188,23 +197,20 @@ def sessions_statuses(ctx: Context) -> Result:
     wrong = [name for name in extra if name not in STATUS_INCLUDES]
     if wrong:
         raise DataApiError(20004, f"include.sessions supports {', '.join(STATUS_INCLUDES)} (not {', '.join(wrong)})")
-    page = _page(ctx, prepare=lambda qs: qs.defer("subscores", "adaptive", "session_metadata"))
+    fields = ("user_id", "activity_id", "num_attempted", "num_questions", "session_id", "session_duration", "status",
+              "dt_started", "dt_completed", *(("metadata",) if extra else ()))
+    page = _page(ctx, fields)
     data = []
     for s in page.rows:
         row = {
-            "user_id": s.user_id,
-            "activity_id": s.activity_id,
-            "num_attempted": s.num_attempted,
-            "num_questions": s.num_questions,
-            "session_id": s.session_id,
-            "session_duration": s.session_duration,
-            "status": s.status,
-            "dt_started": iso(s.dt_started),
-            "dt_completed": iso(s.dt_completed),
+            "user_id": s["user_id"], "activity_id": s["activity_id"], "num_attempted": s["num_attempted"],
+            "num_questions": s["num_questions"], "session_id": s["session_id"],
+            "session_duration": s["session_duration"], "status": s["status"],
+            "dt_started": iso(s["dt_started"]), "dt_completed": iso(s["dt_completed"]),
         }
         for name in extra:  # "Only existing fields are returned."
-            if (s.metadata or {}).get(name) is not None:
-                row[name] = s.metadata[name]
+            if (s["metadata"] or {}).get(name) is not None:
+                row[name] = s["metadata"][name]
         data.append(row)
     return data, {"next": page.next_token}
 
@@ -214,31 +220,26 @@ def _str(value) -> str | None:
 
 
 def sessions_reports_adaptive(ctx: Context) -> Result:
-    page = _page(ctx, base=district_sessions(ctx.district_id).filter(adaptive__isnull=False))
+    fields = ("user_id", "activity_id", "num_attempted", "num_questions", "session_id", "score", "session_duration",
+              "status", "dt_started", "dt_completed", "course_id", "adaptive")
+    page = _page(ctx, fields, base=district_sessions(ctx.district_id).filter(adaptive__isnull=False))
     data = []
     for s in page.rows:
         # The seed's example sends these counts as strings; so do we, field for field.
         data.append({
-            "meta": {"status": True},
-            "user_id": s.user_id,
-            "activity_id": s.activity_id,
-            "num_attempted": _str(s.num_attempted),
-            "num_questions": _str(s.num_questions),
-            "session_id": s.session_id,
-            "score": _num(s.score),
-            "session_duration": _str(s.session_duration),
-            "status": s.status,
-            "dt_started": iso(s.dt_started),
-            "dt_completed": iso(s.dt_completed),
-            "course_id": s.course_id,
-            "adaptive": s.adaptive,
+            "meta": {"status": True}, "user_id": s["user_id"], "activity_id": s["activity_id"],
+            "num_attempted": _str(s["num_attempted"]), "num_questions": _str(s["num_questions"]),
+            "session_id": s["session_id"], "score": _num(s["score"]), "session_duration": _str(s["session_duration"]),
+            "status": s["status"], "dt_started": iso(s["dt_started"]), "dt_completed": iso(s["dt_completed"]),
+            "course_id": s["course_id"], "adaptive": s["adaptive"],
         })
     return data, {"next": page.next_token}
 
 
 def sessions_metadata(ctx: Context) -> Result:
-    page = _page(ctx, prepare=lambda qs: qs.only("id", "updated_at", "user_id", "session_id", "session_metadata"))
-    data = [{"user_id": s.user_id, "session_id": s.session_id, "metadata": s.session_metadata or {}} for s in page.rows]
+    page = _page(ctx, ("user_id", "session_id", "session_metadata"))
+    data = [{"user_id": s["user_id"], "session_id": s["session_id"], "metadata": s["session_metadata"] or {}}
+            for s in page.rows]
     return data, {"next": page.next_token}
 
 

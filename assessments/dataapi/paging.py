@@ -80,20 +80,27 @@ def _decode(token: str | None, digest: dict) -> cursor.Cursor:
         raise DataApiError(20004, f"next: {exc}") from None
 
 
-def sessions_page(*, base: QuerySet, endpoint: str, district_id, query: SessionQuery, prepare=None) -> Page:
-    """One page of ``base`` (already scoped to the district) under ``query``. ``prepare(qs)`` adds the
-    prefetches the endpoint needs."""
+def sessions_page(*, base: QuerySet, endpoint: str, district_id, query: SessionQuery, fields: tuple[str, ...] = (),
+                  document=None) -> Page:
+    """One page of ``base`` (already scoped to the district) under ``query``: a list of dicts of ``fields``
+    (plus ``id`` and ``updated_at``), read with ``.values()`` — no model instances, one query. With ``document``
+    (an SQL expression, ``pgjson``), each dict holds the row's finished JSON as ``doc`` instead."""
     digest = _digest(endpoint=endpoint, district_id=district_id, query=query)
     current = _decode(query.next, digest)
     qs = filtered(base, query)
-    prepare = prepare or (lambda q: q)
+    columns = tuple(dict.fromkeys(("id", "updated_at", *fields)))
+
+    def prepare(q):
+        if document is not None:
+            return q.annotate(doc=document).values("id", "updated_at", "doc")
+        return q.values(*columns)
 
     if query.sort == "asc":
         page_qs = qs
         if current.position is not None:
             page_qs = page_qs.filter(_after(*current.position))
         rows = list(prepare(page_qs.order_by("updated_at", "id"))[: query.limit])
-        position = (rows[-1].updated_at, rows[-1].pk) if rows else current.position
+        position = (rows[-1]["updated_at"], rows[-1]["id"]) if rows else current.position
         return Page(rows=rows, next_token=cursor.encode(position, query=digest, salt=SALT))
 
     top = current.state.get("top")
@@ -113,7 +120,7 @@ def sessions_page(*, base: QuerySet, endpoint: str, district_id, query: SessionQ
             if len(rows) < query.limit:  # this pass is done: the next page starts the next one
                 state, next_position = {"floor": top}, None
             else:
-                state, next_position = {"top": top, "floor": floor}, (last.updated_at, last.pk)
+                state, next_position = {"top": top, "floor": floor}, (last["updated_at"], last["id"])
             return Page(rows=rows, next_token=cursor.encode(next_position, query=digest, salt=SALT, state=state))
         # The pass is exhausted: move on to what was written since its top.
         floor, top, position = top, None, None

@@ -8,6 +8,7 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 from learnosity_sdk.request import Init
 
@@ -185,8 +186,9 @@ def test_a_page_costs_a_fixed_number_of_queries(client, world, consumer_a, activ
                     f"/data/v1/{endpoint}")
 
     ask("sessions/scores", {"limit": 1})  # the once-a-minute last_used_at write
-    expected = {  # the consumer + the sessions + one per prefetched relation
-        "sessions/responses": 4, "sessions/scores": 2, "sessions/responses/scores": 3,
+    in_db = connection.vendor == "postgresql"  # there, one query builds the page's JSON (pgjson.py)
+    expected = {  # the consumer + the sessions + (SQLite) one per related table
+        "sessions/responses": 2 if in_db else 4, "sessions/scores": 2, "sessions/responses/scores": 2 if in_db else 3,
         "sessions/statuses": 2, "sessions/metadata": 2, "sessions/reports/adaptive": 2,
     }
     for endpoint, count in expected.items():

@@ -1,0 +1,93 @@
+"""On PostgreSQL, the hot pages are built by the database: each session's row, with its responses and items,
+comes back as one JSON document (``json_build_object`` / ``json_agg``), and Python only wraps the page's
+documents in the envelope (``orjson.Fragment``, never re-parsed). One query per page instead of three, and no
+per-row Python work: this is what keeps a 50-row ``sessions/responses`` page close to the cost of its raw SQL.
+
+The documents are field for field what ``endpoints.py`` builds in Python (the reference, used on SQLite);
+``tests/assessments/test_pgjson.py`` checks that both give the same JSON.
+"""
+
+from __future__ import annotations
+
+from django.db.models.expressions import RawSQL
+
+SESSION = '"assessments_assessmentsession"'
+
+
+def _ts(column: str) -> str:
+    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+
+
+def _obj(pairs: list[tuple[str, str]]) -> str:
+    return "json_build_object(" + ", ".join(f"'{key}', {expr}" for key, expr in pairs) + ")"
+
+
+def _responses(pairs: list[tuple[str, str]]) -> str:
+    return (
+        f"COALESCE((SELECT json_agg({_obj(pairs)} ORDER BY r.position, r.id) FROM assessments_response r "
+        f"WHERE r.session_id = {SESSION}.id), '[]'::json)"
+    )
+
+
+RESPONSE_FULL = [
+    ("response_id", "r.response_id"), ("item_reference", "r.item_reference"),
+    ("question_reference", "r.question_reference"), ("question_type", "r.question_type"),
+    ("dt_score_updated", _ts("r.dt_score_updated")), ("score", "r.score"), ("max_score", "r.max_score"),
+    ("attempted", "r.attempted"), ("automarkable", "r.automarkable"), ("manual_score", "r.manual_score"),
+    ("max_manual_score", "r.max_manual_score"), ("response", "r.value"),
+]
+RESPONSE_SCORE = [
+    ("response_id", "r.response_id"), ("dt_score_updated", _ts("r.dt_score_updated")), ("score", "r.score"),
+    ("max_score", "r.max_score"), ("item_reference", "r.item_reference"), ("question_type", "r.question_type"),
+    ("attempted", "r.attempted"), ("automarkable", "r.automarkable"), ("manual_score", "r.manual_score"),
+    ("max_manual_score", "r.max_manual_score"),
+]
+_ITEM = [("reference", "i.reference"), ("time", "i.time"), ("user_flagged", "i.user_flagged"),
+         ("response_ids", "i.response_ids")]
+ITEMS = (
+    f"COALESCE((SELECT json_agg(CASE WHEN i.scoring IS NULL THEN {_obj(_ITEM)} "
+    f"ELSE {_obj([*_ITEM, ('scoring', 'i.scoring')])} END ORDER BY i.position, i.id) "
+    f"FROM assessments_sessionitem i WHERE i.session_id = {SESSION}.id), '[]'::json)"
+)
+
+
+def _c(name: str) -> str:
+    return f"{SESSION}.{name}"
+
+
+SESSION_FIELDS = [
+    ("user_id", _c("user_id")), ("activity_id", _c("activity_id")), ("num_attempted", _c("num_attempted")),
+    ("num_questions", _c("num_questions")), ("session_id", _c("session_id")), ("score", _c("score")),
+    ("max_score", _c("max_score")), ("subscores", _c("subscores")), ("session_duration", _c("session_duration")),
+    ("status", _c("status")), ("dt_started", _ts(_c("dt_started"))), ("dt_completed", _ts(_c("dt_completed"))),
+    ("dt_saved", _ts(_c("dt_saved"))), ("course_id", _c("course_id")),
+]
+SCORE_FIELDS = [
+    ("user_id", _c("user_id")), ("activity_id", _c("activity_id")), ("session_id", _c("session_id")),
+    ("score", _c("score")), ("max_score", _c("max_score")), ("course_id", _c("course_id")),
+    ("subscores", _c("subscores")), ("status", _c("status")),
+]
+
+
+def responses_document(metadata_fields: list[str]) -> RawSQL:
+    pairs = [*SESSION_FIELDS, ("responses", _responses(RESPONSE_FULL)), ("items", ITEMS), ("metadata", _c("metadata"))]
+    params: list = []
+    if metadata_fields:
+        pairs.append((
+            "session_metadata",
+            f"COALESCE((SELECT json_object_agg(m.key, m.value ORDER BY array_position(%s::text[], m.key)) "
+            f"FROM jsonb_each({_c('session_metadata')}) m WHERE m.key = ANY(%s::text[])), '{{}}'::json)",
+        ))
+        params = [metadata_fields, metadata_fields]
+    return RawSQL(_obj(pairs) + "::text", params)
+
+
+def scores_document(with_responses: bool) -> RawSQL:
+    pairs = list(SCORE_FIELDS)
+    if with_responses:
+        pairs.append(("responses", _responses(RESPONSE_SCORE)))
+    return RawSQL(_obj(pairs) + "::text", [])
+
+
+def responses_scores_document() -> RawSQL:
+    return scores_document(True)
