@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from rostering.common import ratelimit
 from rostering.common.errors import ApplicationError, NotFound
 from rostering.common.http import safe_next, wants_partial
 from rostering.context_processors import SESSION_SCHOOL_KEY
@@ -26,7 +27,7 @@ from rostering.forms import (
     StyledSetPasswordForm,
 )
 from rostering.models import ApiToken, School
-from rostering.security import cool_off_minutes, failure_limit, minutes_until
+from rostering.security import cool_off_minutes, failure_limit, forwarded_client_address, minutes_until
 from rostering.selectors import signin_lockout_ends_at, signin_lockout_list
 from rostering.services import (
     api_token_create,
@@ -36,6 +37,10 @@ from rostering.services import (
 )
 
 LOCKOUTS_PER_PAGE = 50
+# Password reset e-mails: per client address and per e-mail address, in windows of RESET_WINDOW seconds.
+RESET_WINDOW = 15 * 60
+RESET_PER_ADDRESS = 10
+RESET_PER_EMAIL = 3
 
 
 class LoginView(auth_views.LoginView):
@@ -78,6 +83,23 @@ class PasswordResetView(auth_views.PasswordResetView):
     @property
     def extra_email_context(self):
         return {"timeout_hours": _reset_timeout_hours()}
+
+    def form_valid(self, form):
+        """Rate-limited per client address (a 429 saying how long to wait) and per e-mail address (past its
+        limit no further e-mail goes out, and the answer stays the same, so it tells nothing about accounts)."""
+        wait = ratelimit.hit("password-reset-ip", forwarded_client_address(self.request) or "unknown",
+                             limit=RESET_PER_ADDRESS, window=RESET_WINDOW)
+        if wait:
+            minutes = -(-wait // 60)
+            form.add_error(None, f"Too many password reset requests from your address. Please try again in "
+                                 f"{minutes} minute{'s' if minutes != 1 else ''}.")
+            response = self.render_to_response(self.get_context_data(form=form), status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        email = form.cleaned_data["email"].strip().lower()
+        if ratelimit.hit("password-reset-email", email, limit=RESET_PER_EMAIL, window=RESET_WINDOW):
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

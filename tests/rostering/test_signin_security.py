@@ -482,3 +482,23 @@ def test_the_lockouts_page_takes_junk_pages_and_htmx(client_for, lockouts):
     assert response.status_code == 200
     assert response.text.lstrip().startswith('<div id="results"')
     assert "HX-Request" in response["Vary"]
+
+
+def test_password_reset_is_rate_limited_per_e_mail_and_per_address(client, world):
+    from rostering.views.account import RESET_PER_ADDRESS, RESET_PER_EMAIL
+
+    for _ in range(RESET_PER_EMAIL + 2):
+        response = client.post(reverse("password_reset"), {"email": world.viewer.email}, REMOTE_ADDR="10.6.0.1")
+        assert response.status_code == 302 and response["Location"] == reverse("password_reset_done")
+    assert len(mail.outbox) == RESET_PER_EMAIL  # past the limit the answer is the same, and no e-mail goes out
+
+    for n in range(RESET_PER_ADDRESS - RESET_PER_EMAIL - 2):
+        assert client.post(reverse("password_reset"), {"email": f"someone{n}@example.org"},
+                           REMOTE_ADDR="10.6.0.1").status_code == 302
+    response = client.post(reverse("password_reset"), {"email": world.registrar.email}, REMOTE_ADDR="10.6.0.1")
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    assert "Too many password reset requests from your address" in response.text
+    assert len(mail.outbox) == RESET_PER_EMAIL
+    # another address is not held back
+    response = client.post(reverse("password_reset"), {"email": world.registrar.email}, REMOTE_ADDR="10.6.0.2")
+    assert response.status_code == 302 and len(mail.outbox) == RESET_PER_EMAIL + 1

@@ -1,0 +1,35 @@
+"""Fixed-window counters on Django's cache (Redis in production, shared by every web process).
+
+``hit`` counts one event for a key and says how long to wait once the key is over its limit; a window
+starts at a key's first event. Keys are
+hashed, so an address or an e-mail address is never a cache key in clear.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from django.core.cache import cache
+
+
+def _key(scope: str, value: str) -> str:
+    return f"rl:{scope}:{hashlib.sha256(value.encode('utf-8', 'surrogatepass')).hexdigest()[:32]}"
+
+
+def hit(scope: str, value: str, *, limit: int, window: int) -> int | None:
+    """Count one event of ``value`` in ``scope``; ``None`` while within ``limit`` per ``window`` seconds
+    (counted from the first event of the window), else the seconds until the window ends."""
+    now = int(time.time())
+    key = _key(scope, value)
+    cache.add(f"{key}:start", now, window)
+    cache.add(key, 0, window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, window)
+        count = 1
+    if count > limit:
+        start = cache.get(f"{key}:start") or now
+        return max(1, start + window - now)
+    return None
