@@ -4,17 +4,6 @@ register = template.Library()
 
 
 @register.filter
-def bar_width(value) -> str:
-    """A percentage clamped to 0–100, written with a dot, for an SVG ``width`` attribute (no inline style)."""
-    try:
-        number = float(value or 0)
-    except (TypeError, ValueError):
-        number = 0.0
-    number = min(max(number, 0.0), 100.0)
-    return f"{number:.1f}".rstrip("0").rstrip(".") or "0"
-
-
-@register.filter
 def score(value) -> str:
     """2.0 → "2", 2.5 → "2.5", None → "—"."""
     if value is None:
