@@ -324,3 +324,45 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# --- Exam-session set-up (used by the exam-session wizard of session_setup) ------------------------------------
+
+
+EXAM_SESSION_FIELDS = ("name", "academic_session", "term", "starts_on", "ends_on")
+
+
+@transaction.atomic
+def exam_session_update(*, exam: ExamSession, **changes) -> ExamSession:
+    """Change the name, year, term or dates of an exam session (``EXAM_SESSION_FIELDS``)."""
+    locked = ExamSession.objects.select_for_update().get(pk=exam.pk)
+    changed = []
+    for field, value in changes.items():
+        if field not in EXAM_SESSION_FIELDS:
+            raise ValueError(f"{field} cannot be changed here.")
+        if field == "name":
+            value = value.strip()
+        if getattr(locked, field) != value:
+            setattr(locked, field, value)
+            changed.append(field)
+    if changed:
+        locked.full_clean()
+        locked.save(update_fields=[*changed, "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def exam_session_set_published(*, exam: ExamSession, published: bool = True) -> ExamSession:
+    locked = ExamSession.objects.select_for_update().get(pk=exam.pk)
+    if locked.is_published != published:
+        locked.is_published = published
+        locked.save(update_fields=["is_published", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def activity_remove(*, activity: Activity) -> None:
+    """Remove an activity that no learner has started (one that has sessions stays)."""
+    if AssessmentSession.objects.filter(district_id=activity.district_id, linked_activity=activity).exists():
+        raise ValidationError(f"Learners have already sat {activity.title}: it cannot be removed.")
+    activity.delete()

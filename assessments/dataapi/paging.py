@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from assessments.dataapi import pgjson
 from assessments.dataapi.errors import DataApiError
 from assessments.dataapi.params import SessionQuery
 from assessments.models import AssessmentSession
@@ -83,23 +84,31 @@ def _decode(token: str | None, digest: dict) -> cursor.Cursor:
 def sessions_page(*, base: QuerySet, endpoint: str, district_id, query: SessionQuery, fields: tuple[str, ...] = (),
                   document=None) -> Page:
     """One page of ``base`` (already scoped to the district) under ``query``: a list of dicts of ``fields``
-    (plus ``id`` and ``updated_at``), read with ``.values()`` — no model instances, one query. With ``document``
-    (an SQL expression, ``pgjson``), each dict holds the row's finished JSON as ``doc`` instead."""
+    (plus ``id`` and ``updated_at``), read with ``.values()`` — no model instances, one query.
+
+    With ``document`` (a ``pgjson.Document``: PostgreSQL only, and ``base`` the district's sessions), the page is
+    one prepared SQL statement and each row holds its finished JSON as ``doc``."""
     digest = _digest(endpoint=endpoint, district_id=district_id, query=query)
     current = _decode(query.next, digest)
-    qs = filtered(base, query)
     columns = tuple(dict.fromkeys(("id", "updated_at", *fields)))
+    qs = filtered(base, query) if document is None else None
 
-    def prepare(q):
+    def fetch(*, asc: bool, position, top=None, floor=None) -> list:
         if document is not None:
-            return q.annotate(doc=document).values("id", "updated_at", "doc")
-        return q.values(*columns)
+            return pgjson.fetch_page(document, district_id=district_id, query=query, asc=asc, position=position,
+                                     top=top, floor=floor)
+        page_qs = qs
+        if top is not None:
+            page_qs = page_qs.filter(updated_at__lte=top)
+        if floor is not None:
+            page_qs = page_qs.filter(updated_at__gt=floor)
+        if position is not None:
+            page_qs = page_qs.filter(_after(*position) if asc else _before(*position))
+        order = ("updated_at", "id") if asc else ("-updated_at", "-id")
+        return list(page_qs.order_by(*order).values(*columns)[: query.limit])
 
     if query.sort == "asc":
-        page_qs = qs
-        if current.position is not None:
-            page_qs = page_qs.filter(_after(*current.position))
-        rows = list(prepare(page_qs.order_by("updated_at", "id"))[: query.limit])
+        rows = fetch(asc=True, position=current.position)
         position = (rows[-1]["updated_at"], rows[-1]["id"]) if rows else current.position
         return Page(rows=rows, next_token=cursor.encode(position, query=digest, salt=SALT))
 
@@ -109,12 +118,7 @@ def sessions_page(*, base: QuerySet, endpoint: str, district_id, query: SessionQ
     for _pass in range(2):  # the current pass, then (if it has run out) the next one
         if top is None:
             top = timezone.now()
-        page_qs = qs.filter(updated_at__lte=top)
-        if floor is not None:
-            page_qs = page_qs.filter(updated_at__gt=floor)
-        if position is not None:
-            page_qs = page_qs.filter(_before(*position))
-        rows = list(prepare(page_qs.order_by("-updated_at", "-id"))[: query.limit])
+        rows = fetch(asc=False, position=position, top=top, floor=floor)
         if rows:
             last = rows[-1]
             if len(rows) < query.limit:  # this pass is done: the next page starts the next one

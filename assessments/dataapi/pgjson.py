@@ -9,7 +9,9 @@ The documents are field for field what ``endpoints.py`` builds in Python (the re
 
 from __future__ import annotations
 
-from django.db.models.expressions import RawSQL
+from dataclasses import dataclass
+
+from django.db import connection
 
 SESSION = '"assessments_assessmentsession"'
 
@@ -69,7 +71,42 @@ SCORE_FIELDS = [
 ]
 
 
-def responses_document(metadata_fields: list[str]) -> RawSQL:
+@dataclass(frozen=True)
+class Document:
+    sql: str
+    params: tuple = ()
+
+
+def fetch_page(document: Document, *, district_id, query, asc: bool, position, top, floor) -> list[dict]:
+    """The page's rows, ``{"id", "updated_at", "doc"}``: the same filters and keyset as ``paging.filtered`` and
+    ``paging._after``/``_before`` (the ORM path), as one statement with its parameters."""
+    where, params = [f"{SESSION}.district_id = %s"], [district_id]
+    for name in ("activity_id", "session_id", "user_id", "status"):
+        values = getattr(query, name)
+        if values is not None:
+            where.append(f"{SESSION}.{name} = ANY(%s)")
+            params.append(list(values))
+    for condition, value in (("updated_at >= %s", query.mintime), ("updated_at <= %s", query.maxtime),
+                             ("updated_at <= %s", top), ("updated_at > %s", floor)):
+        if value is not None:
+            where.append(f"{SESSION}.{condition}")
+            params.append(value)
+    if position is not None:
+        t, pk = position
+        op, strict = (">=", ">") if asc else ("<=", "<")
+        where.append(f"{SESSION}.updated_at {op} %s AND ({SESSION}.updated_at {strict} %s OR {SESSION}.id {strict} %s)")
+        params += [t, t, pk]
+    direction = "ASC" if asc else "DESC"
+    sql = (
+        f"SELECT {SESSION}.id, {SESSION}.updated_at, {document.sql} FROM {SESSION} WHERE {' AND '.join(where)} "
+        f"ORDER BY {SESSION}.updated_at {direction}, {SESSION}.id {direction} LIMIT %s"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [*document.params, *params, query.limit])
+        return [{"id": pk, "updated_at": updated, "doc": doc} for pk, updated, doc in cur.fetchall()]
+
+
+def responses_document(metadata_fields: list[str]) -> Document:
     pairs = [*SESSION_FIELDS, ("responses", _responses(RESPONSE_FULL)), ("items", ITEMS), ("metadata", _c("metadata"))]
     params: list = []
     if metadata_fields:
@@ -79,15 +116,41 @@ def responses_document(metadata_fields: list[str]) -> RawSQL:
             f"FROM jsonb_each({_c('session_metadata')}) m WHERE m.key = ANY(%s::text[])), '{{}}'::json)",
         ))
         params = [metadata_fields, metadata_fields]
-    return RawSQL(_obj(pairs) + "::text", params)
+    return Document(_obj(pairs) + "::text", tuple(params))
 
 
-def scores_document(with_responses: bool) -> RawSQL:
+def scores_document(with_responses: bool) -> Document:
     pairs = list(SCORE_FIELDS)
     if with_responses:
         pairs.append(("responses", _responses(RESPONSE_SCORE)))
-    return RawSQL(_obj(pairs) + "::text", [])
+    return Document(_obj(pairs) + "::text")
 
 
-def responses_scores_document() -> RawSQL:
+def responses_scores_document() -> Document:
     return scores_document(True)
+
+
+CONSUMER_COLUMNS = ("id", "district_id", "is_active", "secret_encrypted", "previous_secret_encrypted",
+                    "previous_secret_expires_at", "allowed_domains")
+
+
+def consumer_by_key(key: str):
+    """The consumer with ``key`` (the columns the signature check needs), read without the ORM's query building:
+    every Data API request starts with this lookup."""
+    from assessments.models import Consumer
+
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT {', '.join(CONSUMER_COLUMNS)} FROM assessments_consumer WHERE consumer_key = %s LIMIT 1", [key]
+        )
+        row = cur.fetchone()
+    if row is None:
+        return None
+    values = dict(zip(CONSUMER_COLUMNS, row, strict=True))
+    domains = values["allowed_domains"]
+    if isinstance(domains, str | bytes):
+        values["allowed_domains"] = Consumer._meta.get_field("allowed_domains").from_db_value(domains, None, connection)
+    consumer = Consumer(consumer_key=key, **values)
+    consumer._state.adding = False
+    consumer._state.db = "default"
+    return consumer

@@ -20,8 +20,10 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
+from assessments.dataapi import pgjson
 from assessments.dataapi.errors import DataApiError
 from assessments.models import Consumer
 from assessments.secrets import SecretUnreadable
@@ -29,6 +31,8 @@ from assessments.services import consumer_valid_secrets
 from rostering.common.jsonio import JSONInputError, decode
 
 SECURITY_KEYS = ("consumer_key", "domain", "timestamp", "expires", "user_id")
+CONSUMER_FIELDS = ("id", "district_id", "is_active", "secret_encrypted", "previous_secret_encrypted",
+                   "previous_secret_expires_at", "allowed_domains")
 SECURITY_MAX_BYTES = 4 * 1024
 TIMESTAMP_FORMAT = "%Y%m%d-%H%M"
 _TIMESTAMP_RE = re.compile(r"^\d{8}-\d{4}$")
@@ -124,10 +128,16 @@ def _domain_allowed(domain: str | None, allowed: list[str]) -> bool:
     return False
 
 
+def _consumer(key: str) -> Consumer | None:
+    if connection.vendor == "postgresql":
+        return pgjson.consumer_by_key(key)
+    return Consumer.objects.filter(consumer_key=key).only(*CONSUMER_FIELDS).first()
+
+
 def verify(*, security_raw: str | None, request_string: str | None, action: str | None) -> Verified:
     """The consumer that signed this request, or ``DataApiError`` (41000–41009, 20003, 20009)."""
     security = parse_security(security_raw)
-    consumer = Consumer.objects.select_related("district").filter(consumer_key=security["consumer_key"]).first()
+    consumer = _consumer(security["consumer_key"])
     if consumer is None:
         raise DataApiError(41002)
     if not consumer.is_active:
