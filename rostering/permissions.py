@@ -27,15 +27,18 @@ class Perm:
     REGISTRATIONS_MANAGE = "registrations.manage"
     REGISTRATIONS_REVIEW = "registrations.review"
     SIGNIN_UNLOCK = "signin.unlock"  # lift the sign-in lockout of the district's staff
+    SETUP_VIEW = "setup.view"  # session setups (academic-year and exam-session wizards): read
+    SETUP_MANAGE = "setup.manage"  # run the wizards: school admins and district admins
 
 
-_READ = {Perm.ROSTER_VIEW, Perm.REGISTRATIONS_VIEW}
+_READ = {Perm.ROSTER_VIEW, Perm.REGISTRATIONS_VIEW, Perm.SETUP_VIEW}
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     MembershipRole.DISTRICT_ADMIN: frozenset(
-        _READ | {Perm.ROSTER_CHANGE, Perm.REGISTRATIONS_MANAGE, Perm.REGISTRATIONS_REVIEW, Perm.SIGNIN_UNLOCK}
+        _READ
+        | {Perm.ROSTER_CHANGE, Perm.REGISTRATIONS_MANAGE, Perm.REGISTRATIONS_REVIEW, Perm.SIGNIN_UNLOCK, Perm.SETUP_MANAGE}
     ),
     MembershipRole.SCHOOL_ADMIN: frozenset(
-        _READ | {Perm.ROSTER_CHANGE, Perm.REGISTRATIONS_MANAGE, Perm.REGISTRATIONS_REVIEW}
+        _READ | {Perm.ROSTER_CHANGE, Perm.REGISTRATIONS_MANAGE, Perm.REGISTRATIONS_REVIEW, Perm.SETUP_MANAGE}
     ),
     MembershipRole.REGISTRAR: frozenset(
         _READ | {Perm.ROSTER_CHANGE, Perm.REGISTRATIONS_MANAGE, Perm.REGISTRATIONS_REVIEW}

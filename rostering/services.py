@@ -223,3 +223,107 @@ def signin_lockout_clear_for_user(*, user) -> int:
     if removed:
         log.info("Sign-in lockout of account %r lifted by a password reset.", user.get_username())
     return removed
+
+
+# --- Year rollover (used by the academic-year set-up wizard) ---------------------------------------
+#
+# Bulk writes for promoting a class of students into the next year: a fixed number of queries per class,
+# whatever its size. Callers pass rows they have already scoped; these re-check district and permission.
+
+
+@transaction.atomic
+def enrollments_roll_forward(
+    *,
+    actor,
+    source_class: ClassDivision,
+    end_enrollment_ids: list,
+    moves: list[tuple[Any, ClassDivision]],
+    end_date,
+    start_date,
+    new_session: AcademicSession,
+) -> tuple[dict, list]:
+    """End the given student enrollments of ``source_class`` (those still open) and enroll each
+    ``(person_id, destination_class)`` of ``moves`` as a student of the new session, unless already there.
+    Students moved into another grade get it as their current grade.
+
+    Returns ``({person_id: created enrollment id}, [ended enrollment ids])``: exactly what an undo reverses.
+    """
+    from django.db.models import Case, F, Value, When
+
+    district_id = source_class.district_id
+    _check_can_change(actor, source_class)
+    destinations = {cls.pk: cls for _person, cls in moves}
+    for cls in destinations.values():
+        if cls.district_id != district_id or new_session.district_id != district_id:
+            raise ValidationError("A destination class belongs to another district.")
+        if cls.academic_session_id != new_session.pk:
+            raise ValidationError(f"Class {cls.name} is not a class of {new_session.name}.")
+        _check_can_change(actor, cls)
+    ended: list = []
+    if end_enrollment_ids:
+        ended = list(
+            Enrollment.objects.filter(
+                district_id=district_id, class_division=source_class, pk__in=end_enrollment_ids, end_date__isnull=True
+            ).values_list("pk", flat=True)
+        )
+        if ended:
+            Enrollment.objects.filter(pk__in=ended).update(
+                end_date=Case(When(start_date__gt=end_date, then=F("start_date")), default=Value(end_date)),
+                updated_date=timezone.now(),
+            )
+    created: dict = {}
+    if moves:
+        person_ids = [person for person, _cls in moves]
+        have = set(
+            Enrollment.objects.filter(
+                district_id=district_id, person_id__in=person_ids, class_division_id__in=list(destinations),
+                role="student", subject__isnull=True,
+            ).values_list("person_id", "class_division_id")
+        )
+        rows = [
+            Enrollment(
+                district_id=district_id, person_id=person, class_division=cls, role="student",
+                academic_session=new_session, start_date=start_date,
+            )
+            for person, cls in moves
+            if (person, cls.pk) not in have
+        ]
+        Enrollment.objects.bulk_create(rows, batch_size=2000)
+        created = {row.person_id: row.pk for row in rows}
+        by_grade: dict = {}
+        for person, cls in moves:
+            if cls.grade_level_id != source_class.grade_level_id:
+                by_grade.setdefault(cls.grade_level_id, []).append(person)
+        for grade_id, people in by_grade.items():
+            Person.objects.filter(district_id=district_id, pk__in=people).update(
+                grade_level_id=grade_id, updated_date=timezone.now()
+            )
+    return created, ended
+
+
+@transaction.atomic
+def enrollments_roll_back(
+    *, actor, district: District, created_ids: list, ended_ids: list, grades: dict | None = None
+) -> None:
+    """Undo ``enrollments_roll_forward``: remove the enrollments it created, reopen the ones it ended and
+    give people back their previous grade (``grades``: ``{grade_level_id | None: [person ids]}``)."""
+    classes = ClassDivision.objects.filter(
+        district=district, pk__in=Enrollment.objects.filter(pk__in=[*created_ids, *ended_ids]).values("class_division_id")
+    )
+    for cls in classes:
+        _check_can_change(actor, cls)
+    Enrollment.objects.filter(district=district, pk__in=created_ids).delete()
+    Enrollment.objects.filter(district=district, pk__in=ended_ids).update(end_date=None, updated_date=timezone.now())
+    for grade_id, people in (grades or {}).items():
+        Person.objects.filter(district=district, pk__in=people).update(
+            grade_level_id=grade_id, updated_date=timezone.now()
+        )
+
+
+@transaction.atomic
+def academic_session_set_state(*, actor, session: AcademicSession, state: str, with_children: bool = False) -> None:
+    """Activate or complete a school year (Edlink ``state``), optionally its terms with it."""
+    roster_object_update(actor=actor, obj=session, data={"state": state})
+    if with_children:
+        for child in AcademicSession.objects.filter(parent=session).exclude(state=state):
+            roster_object_update(actor=actor, obj=child, data={"state": state})
