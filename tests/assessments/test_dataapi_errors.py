@@ -152,6 +152,13 @@ def test_parameter_errors(client, world, consumer_a, sessions):
     expect(ask({"status": ["done"]}, url="/data/v1/jobs"), 400, 20004)
     expect(ask({"include": ["secret"]}, url="/data/v1/jobs"), 400, 20004)
     expect(ask({"references": [str(i) for i in range(1001)]}, url="/data/v1/jobs"), 400, 20002)
+    # A body that is not the SDK's form, or too large.
+    expect(client.post(URL, data=b'{"security": {}}', content_type="application/json"), 400, 41000)
+    expect(client.post(URL, data="x=" + "a" * (1024 * 1024 + 10), content_type="application/x-www-form-urlencoded"), 400, 20001)
+    big = '{"session_id": ["' + "a" * (600 * 1024) + '"]}'
+    sec = consumer_a.security(timestamp=timezone.now().strftime("%Y%m%d-%H%M"))
+    form = {"security": json.dumps({**sec, "signature": sign(sec, consumer_a.secret, big, "get")}), "request": big, "action": "get"}
+    expect(post(client, form), 400, 20009)
     # Actions the endpoint does not take; the method; unknown endpoints and versions.
     expect(ask({}, action="delete"), 405, 40001)
     expect(client.get(URL), 405, 40001)
