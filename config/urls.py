@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from config.health import healthz, livez
 from config.settings import SECURE_CSP
 from config.views import dashboard
+from rostering.graph.views import up as graph_up
 
 handler500 = "config.middleware.server_error"  # a database fault outside a view is a 503, not this page
 
@@ -22,6 +23,8 @@ urlpatterns = [
     path("assessments/", include("assessments.urls")),
     path("data/", include("assessments.dataapi.urls")),
     path("api/v1/rostering/", include("rostering.api.urls")),
+    path("api/v2/graph/", include("rostering.graph.urls")),
+    path("api/up", graph_up, name="edlink_up"),
     path("api/v1/registrations/submissions", include("registrations.api.review_urls")),
     path("api/v1/registrations/", include("registrations.api.urls")),
     path("api/v1/public/registrations/", include("registrations.public.api_urls")),

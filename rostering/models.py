@@ -354,6 +354,7 @@ class Person(TenantModel):
             models.Index(fields=["district", "family_name", "given_name"], name="person_district_name"),
             models.Index(fields=["district", "school", "role"], name="person_district_school_role"),
             models.Index(fields=["district", "grade_level"], name="person_district_grade"),
+            models.Index(fields=["district", "id"], name="person_district_id"),  # Graph API keyset pages
         ]
 
     def __str__(self) -> str:
@@ -410,6 +411,7 @@ class Enrollment(TenantModel):
         indexes = [
             models.Index(fields=["district", "class_division", "role"], name="enrollment_district_class_role"),
             models.Index(fields=["district", "person"], name="enrollment_district_person"),
+            models.Index(fields=["district", "id"], name="enrollment_district_id"),  # Graph API keyset pages
         ]
 
     def __str__(self) -> str:
@@ -494,3 +496,58 @@ class ApiToken(TimestampedModel):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())
+
+
+class IntegrationToken(TimestampedModel):
+    """A district's Edlink-style integration token: read-only access to that district's roster through the
+    Graph API (``/api/v2/graph/…``). Only its SHA-256 is stored; the raw token is shown once."""
+
+    PREFIX = "sit_"
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="integration_tokens")
+    name = models.CharField(max_length=100, help_text="Which integration (product or vendor) uses this token.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(max_length=16, editable=False, help_text="The first characters, to recognise it.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_date"]
+        indexes = [models.Index(fields=["district", "-created_date"], name="integrationtoken_district")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hint}…)"
+
+    @classmethod
+    def generate_raw(cls) -> str:
+        return cls.PREFIX + secrets.token_urlsafe(32)
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class IntegrationTokenUsage(models.Model):
+    """Requests of one integration token to one Graph resource in one hour (for "requests in the last day"
+    and "which integration reads what"). One upsert per request."""
+
+    token = models.ForeignKey(IntegrationToken, on_delete=models.CASCADE, related_name="usage")
+    hour = models.DateTimeField(help_text="The hour (UTC) the requests fall in.")
+    resource = models.CharField(max_length=32, help_text='The Graph resource read, e.g. "people".')
+    requests = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["token", "hour", "resource"], name="integrationusage_unique_bucket"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.token_id} {self.hour:%Y-%m-%d %H}h {self.resource}: {self.requests}"

@@ -24,6 +24,8 @@ from rostering.models import (
     District,
     Enrollment,
     GradeLevel,
+    IntegrationToken,
+    IntegrationTokenUsage,
     Person,
     School,
     Subject,
@@ -327,3 +329,85 @@ def academic_session_set_state(*, actor, session: AcademicSession, state: str, w
     if with_children:
         for child in AcademicSession.objects.filter(parent=session).exclude(state=state):
             roster_object_update(actor=actor, obj=child, data={"state": state})
+
+
+# --- Integration tokens (Edlink-compatible Graph API) ----------------------------------------------------------
+#
+# A district's read-only credential for /api/v2/graph/. Issued by district admins (the Integrations page) and by
+# ``manage.py create_integration_token``; stored as a SHA-256, shown once, revocable. Every Graph request adds
+# one to an hourly per-resource counter (one upsert), which the Integrations page sums.
+
+INTEGRATION_TOKEN_MAX_LENGTH = 200
+
+
+def can_manage_integrations(user, district_id=None) -> bool:
+    """District-wide district admins manage their district's integration tokens; superusers any district's."""
+    from rostering.choices import MembershipRole
+    from rostering.permissions import grants_for
+
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    ids = {g.district_id for g in grants_for(user) if g.tenant_wide and g.role == MembershipRole.DISTRICT_ADMIN}
+    return bool(ids) if district_id is None else district_id in ids
+
+
+@transaction.atomic
+def integration_token_create(*, district: District, name: str, actor=None) -> tuple[IntegrationToken, str]:
+    """Issue a token for ``district``. ``actor`` (a staff user) must manage the district's integrations;
+    ``None`` is the command line. Returns the row and the raw token, which is never stored."""
+    if actor is not None and not can_manage_integrations(actor, district.pk):
+        raise PermissionDenied("Only a district admin issues integration tokens.")
+    raw = IntegrationToken.generate_raw()
+    token = IntegrationToken(
+        district=district, name=(name or "").strip(), key_hash=hash_token(raw), hint=raw[:10],
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    token.full_clean()
+    token.save()
+    log.info("Integration token %s… issued for district %s.", token.hint, district.pk)
+    return token, raw
+
+
+@transaction.atomic
+def integration_token_revoke(*, token: IntegrationToken, actor) -> IntegrationToken:
+    """Revoke at once: the next request with it is 401 INVALID_TOKEN. Revoking twice changes nothing."""
+    if actor is not None and not can_manage_integrations(actor, token.district_id):
+        raise PermissionDenied("Only a district admin revokes integration tokens.")
+    locked = IntegrationToken.objects.select_for_update().get(pk=token.pk)
+    if locked.revoked_at is None:
+        locked.revoked_at = timezone.now()
+        locked.revoked_by = actor if actor is not None and actor.is_authenticated else None
+        locked.save(update_fields=["revoked_at", "revoked_by", "updated_date"])
+    return locked
+
+
+def integration_token_authenticate(*, raw: str) -> IntegrationToken | None:
+    """The active token matching ``raw``, or ``None``. Marks it used (at most once a minute)."""
+    if (not raw or not raw.startswith(IntegrationToken.PREFIX) or len(raw) > INTEGRATION_TOKEN_MAX_LENGTH
+            or not raw.isascii()):
+        return None
+    token = IntegrationToken.objects.filter(key_hash=hash_token(raw), revoked_at__isnull=True).first()
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        IntegrationToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+def integration_token_record_request(*, token: IntegrationToken, resource: str) -> None:
+    """Count one request of ``token`` to ``resource`` in the current hour: one upsert (SQLite and PostgreSQL)."""
+    from django.db import connection
+
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    meta = IntegrationTokenUsage._meta
+    with connection.cursor() as cur:
+        cur.execute(
+            f'INSERT INTO "{meta.db_table}" (token_id, hour, resource, requests) VALUES (%s, %s, %s, 1) '
+            f'ON CONFLICT (token_id, hour, resource) DO UPDATE SET requests = "{meta.db_table}".requests + 1',
+            [meta.get_field("token").get_db_prep_value(token.pk, connection),
+             meta.get_field("hour").get_db_prep_value(hour, connection), resource[:32]],
+        )

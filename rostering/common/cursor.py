@@ -59,14 +59,26 @@ def encode(position: Sequence[Any] | None, *, query: Mapping[str, Any], salt: st
     return signing.dumps(payload, salt=f"cursor:{salt}", compress=True, serializer=_Serializer)
 
 
-def decode(token: str, *, query: Mapping[str, Any], salt: str, size: int | None = None) -> Cursor:
+def decode(
+    token: str,
+    *,
+    query: Mapping[str, Any],
+    salt: str,
+    size: int | None = None,
+    max_age: float | None = None,
+    max_length: int = MAX_TOKEN_LENGTH,
+) -> Cursor:
     """The cursor in ``token``, if it was issued by us for this very query; else ``CursorError``.
 
-    ``size`` is the number of values the position must have (checked when given)."""
-    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
+    ``size`` is the number of values the position must have (checked when given). ``max_age`` (seconds) refuses
+    a token issued longer ago than that. ``max_length`` is the longest token accepted (an API whose cursors
+    carry their query in ``state`` may need more than the default)."""
+    if not isinstance(token, str) or not token or len(token) > max_length or not token.isascii():
         raise CursorError("The token is not a valid cursor.")
     try:
-        payload = signing.loads(token, salt=f"cursor:{salt}", serializer=_Serializer)
+        payload = signing.loads(token, salt=f"cursor:{salt}", serializer=_Serializer, max_age=max_age)
+    except signing.SignatureExpired:
+        raise CursorError("The token has expired: start again from the first page.") from None
     except (signing.BadSignature, ValueError, TypeError, orjson.JSONDecodeError):
         raise CursorError("The token is not a valid cursor.") from None
     if not isinstance(payload, dict) or payload.get("q") != query_digest(query):
