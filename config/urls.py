@@ -28,6 +28,8 @@ urlpatterns = [
     path("api/v1/registrations/submissions", include("registrations.api.review_urls")),
     path("api/v1/registrations/", include("registrations.api.urls")),
     path("api/v1/public/registrations/", include("registrations.public.api_urls")),
+    path("api/v1/school/", include("session_setup.api.urls")),
+    path("setup/", include("session_setup.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path(
         "api/docs/",

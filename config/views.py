@@ -6,6 +6,7 @@ adds the live registration sessions with their progress. A constant number of qu
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from registrations.choices import SessionStatus
@@ -14,8 +15,10 @@ from rostering.context_processors import SESSION_SCHOOL_KEY
 from rostering.models import School
 from rostering.selectors import dashboard_overview
 from rostering.views.base import can_create
+from session_setup.selectors import setup_list
 
 LIVE_SESSIONS_SHOWN = 8
+SETUPS_SHOWN = 6
 
 
 @login_required
@@ -37,5 +40,7 @@ def dashboard(request):
             "overview": overview,
             "can_create_school": can_create(request.user, School),
             "live_sessions": [(s, progress_from_annotated(s)) for s in live],
+            "setups": [(s, reverse("session_setup:resume", args=[s.pk])) for s in
+                       setup_list(user=request.user).order_by("status", "-updated_at")[:SETUPS_SHOWN]],
         },
     )
