@@ -7,6 +7,7 @@ from rest_framework import serializers
 from assessments.models import ExamSession
 from rostering.models import AcademicSession
 from session_setup.api.schema import SessionTypeField
+from session_setup.choices import SetupStatus
 from session_setup.models import INT32_MAX, INT32_MIN, SessionSetup
 
 
@@ -44,6 +45,8 @@ class SessionSetupSerializer(serializers.ModelSerializer):
     session_type = SessionTypeField()
     academic_session = ScopedSessionIdField(queryset=AcademicSession.objects.all(), allow_null=True, required=False)
     exam_session = ScopedSessionIdField(queryset=ExamSession.objects.all(), allow_null=True, required=False)
+    # No default: a PUT that leaves status out keeps it (and derives it from current_step), never resets it.
+    status = serializers.ChoiceField(choices=SetupStatus.choices, required=False)
     current_step = serializers.IntegerField(min_value=INT32_MIN, max_value=INT32_MAX, required=False)
 
     class Meta:
@@ -53,3 +56,5 @@ class SessionSetupSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+        # "One unfinished setup per session" is checked by the service (a 409 naming the first), not here.
+        validators: list = []
