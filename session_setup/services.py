@@ -310,7 +310,8 @@ def session_setup_update(*, actor, setup: SessionSetup, data: dict) -> SessionSe
     """Change what the seed lets a client change: ``session_type``, ``academic_session``, ``exam_session``,
     ``status``, ``current_step`` (absent keys stay as they are)."""
     require_manage(actor, setup)
-    locked = SessionSetup.objects.select_for_update().select_related("academic_session", "exam_session").get(pk=setup.pk)
+    locked = SessionSetup.objects.select_for_update(of=("self",)).select_related("academic_session", "exam_session").get(
+        pk=setup.pk)
     session_type = data.get("session_type", locked.session_type)
     academic = data.get("academic_session", locked.academic_session)
     exam = data.get("exam_session", locked.exam_session)
@@ -794,8 +795,8 @@ def attached_records(year: AcademicSession) -> list[str]:
 def promotion_execution_start(*, actor, setup: SessionSetup) -> PromotionExecution:
     """Queue the execution of every decision (a background task). Safe to call twice: a queued or running
     execution is returned as it is; a done one means the setup is completed."""
+    setup = SessionSetup.objects.select_for_update().get(pk=setup.pk)
     _require_step_open(setup, actor)
-    SessionSetup.objects.select_for_update().get(pk=setup.pk)
     running = setup.executions.filter(status__in=[ExecutionStatus.QUEUED, ExecutionStatus.RUNNING]).first()
     if running is not None:
         return running
@@ -942,6 +943,7 @@ def promotion_execution_undo(*, actor, setup: SessionSetup) -> PromotionExecutio
     come back, grades and year states are restored, the history rows are marked undone (kept), and the setup
     is reopened at the review step."""
     require_manage(actor, setup)
+    setup = SessionSetup.objects.select_for_update().get(pk=setup.pk)
     execution = setup.executions.select_for_update().filter(status=ExecutionStatus.DONE).first()
     if execution is None:
         raise Conflict("There is no executed promotion to undo.", code="nothing_to_undo")
