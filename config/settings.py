@@ -59,7 +59,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks_db",
     "axes",
+    "oauth2_provider",
     "rostering",
+    "rostering.oneroster",
     "registrations",
     "session_setup",
     "assessments",
@@ -279,6 +281,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]",
+    # Every endpoint answers with and without its trailing slash; the schema documents one form.
+    "PREPROCESSING_HOOKS": ["rostering.common.urls.drop_slash_twins"],
     "ENUM_NAME_OVERRIDES": {
         "GradeLevelCodeEnum": "rostering.choices.GradeLevelCode",
         "SessionTypeEnum": "rostering.choices.SessionType",
@@ -290,6 +294,29 @@ SPECTACULAR_SETTINGS = {
         "RosterPolicyEnum": "registrations.choices.RosterPolicy",
         "CodeFormatEnum": "registrations.choices.CodeFormat",
     },
+}
+
+# --- OneRoster REST service: OAuth 2 client credentials (django-oauth-toolkit) ------------------------
+ONEROSTER_SCOPE_PREFIX = "https://purl.imsglobal.org/spec/or/v1p2/scope/"
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        ONEROSTER_SCOPE_PREFIX + "roster-core.readonly": "Read the core roster",
+        ONEROSTER_SCOPE_PREFIX + "roster.readonly": "Read the roster",
+        ONEROSTER_SCOPE_PREFIX + "roster-demographics.readonly": "Read demographics",
+    },
+    "DEFAULT_SCOPES": [ONEROSTER_SCOPE_PREFIX + "roster-core.readonly", ONEROSTER_SCOPE_PREFIX + "roster.readonly"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": int(os.environ.get("ONEROSTER_TOKEN_SECONDS", "3600") or 3600),
+}
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
+ONEROSTER = {
+    # Uploaded packages and finished exports are kept here (per district), readable by the task worker.
+    "STORAGE_DIR": Path(os.environ.get("ONEROSTER_STORAGE_DIR", "") or VAR_DIR / "oneroster"),
+    "MAX_UPLOAD_BYTES": int(os.environ.get("ONEROSTER_MAX_UPLOAD_MB", "512") or 512) * 1024 * 1024,
+    "PAGE_MAX": 1000,
 }
 
 # --- Application settings -----------------------------------------------------------------------

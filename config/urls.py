@@ -7,6 +7,7 @@ from config.health import healthz, livez
 from config.settings import SECURE_CSP
 from config.views import dashboard
 from rostering.graph.views import up as graph_up
+from rostering.oneroster.api.urls import token_view
 
 handler500 = "config.middleware.server_error"  # a database fault outside a view is a 503, not this page
 
@@ -15,6 +16,7 @@ _swagger_csp = {**SECURE_CSP, "script-src": [*SECURE_CSP["script-src"]], "style-
 urlpatterns = [
     path("", dashboard, name="dashboard"),
     path("", include("rostering.account_urls")),
+    path("rostering/oneroster/", include("rostering.oneroster.urls")),
     path("rostering/", include("rostering.urls")),
     path("registrations/submissions/", include("registrations.review_urls")),
     path("registrations/", include("registrations.urls")),
@@ -36,6 +38,8 @@ urlpatterns = [
         csp_override(_swagger_csp)(SpectacularSwaggerSplitView.as_view(url_name="api_schema")),
         name="api_docs",
     ),
+    path("ims/oneroster/rostering/v1p2/", include("rostering.oneroster.api.urls")),
+    path("ims/oneroster/token", token_view, name="oneroster_token"),
     path("healthz", healthz, name="healthz"),
     path("livez", livez, name="livez"),
 ]
