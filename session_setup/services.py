@@ -544,16 +544,25 @@ def new_classes(setup: SessionSetup):
 @transaction.atomic
 def academic_classes_carry_over(*, actor, setup: SessionSetup) -> int:
     """Step 2 starts from last year's classes: each gets a class of the same name and grade in the new year
-    (unless there is one). Safe to run again. Returns how many were created."""
+    (unless there is one), with its teachers. Safe to run again. Returns how many were created."""
     _require_step_open(setup, actor)
     have = {(c.school_id, c.name) for c in new_classes(setup)}
     created = 0
-    for cls in source_classes(setup):
-        if (cls.school_id, cls.name) in have:
-            continue
-        roster_object_create(actor=actor, model=ClassDivision, district=setup.district, data={
-            "school": cls.school, "grade_level": cls.grade_level, "academic_session": setup.academic_session,
+    sources = [cls for cls in source_classes(setup) if (cls.school_id, cls.name) not in have]
+    teachers = defaultdict(list)
+    for enrollment in Enrollment.objects.filter(class_division__in=sources, role=EnrollmentRole.TEACHER,
+                                                end_date__isnull=True).select_related("person", "subject"):
+        teachers[enrollment.class_division_id].append(enrollment)
+    year = setup.academic_session
+    for cls in sources:
+        new = roster_object_create(actor=actor, model=ClassDivision, district=setup.district, data={
+            "school": cls.school, "grade_level": cls.grade_level, "academic_session": year,
             "name": cls.name, "capacity": cls.capacity})
+        for enrollment in teachers[cls.pk]:  # the class keeps its class teacher and subject teachers
+            roster_object_create(actor=actor, model=Enrollment, district=setup.district, data={
+                "person": enrollment.person, "class_division": new, "role": EnrollmentRole.TEACHER,
+                "subject": enrollment.subject, "primary": enrollment.primary, "academic_session": year,
+                "start_date": year.start_date})
         created += 1
     data = dict(setup.data)
     data["classes_carried_over"] = True

@@ -13,7 +13,8 @@ from rest_framework import filters, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from rostering.api.schema import ApiErrorSerializer, error_responses
+from rostering.api.schema import error_responses
+from rostering.common.schema import ApiErrorSerializer
 from rostering.permissions import Perm
 from session_setup.api.serializers import SessionSetupSerializer
 from session_setup.filtersets import SessionSetupFilterSet
