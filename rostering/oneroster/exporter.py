@@ -21,7 +21,7 @@ from django.db.models import Q
 from rostering.choices import EnrollmentRole, PersonRole, SessionType
 from rostering.models import AcademicSession, ClassDivision, District, Enrollment, Person, School
 from rostering.oneroster import csvspec as spec
-from rostering.oneroster.importer import ENROLLMENT_ROLE, SEX, USER_ROLE
+from rostering.oneroster.importer import ENROLLMENT_ROLE, GRADE_NAME, SEX, USER_ROLE
 from rostering.oneroster.models import ObjectType, RecordStatus, SourcedRecord
 
 CHUNK = 2000
@@ -75,8 +75,8 @@ class Exporter:
             self._manifest()
         return dict(self.counts)
 
-    def _file(self, name: str, rows: Iterable[dict]) -> None:
-        columns = [c.name for c in spec.EXPORT_COLUMNS[name]]
+    def _file(self, name: str, rows: Iterable[dict], metadata: tuple[str, ...] = ()) -> None:
+        columns = [c.name for c in spec.EXPORT_COLUMNS[name]] + [f"metadata.{m}" for m in metadata]
         n = 0
         with self._zip.open(f"{name}.csv", "w") as raw:
             text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
@@ -224,6 +224,7 @@ class Exporter:
             self.class_sids[c.pk] = sid
             self.class_school[c.pk] = school_sid
             class_rows.append({
+                f"metadata.{GRADE_NAME}": c.grade_level.name,
                 "sourcedId": sid, "title": title, "grades": grades, "courseSourcedId": course_sid,
                 "classCode": data.get("classCode"), "classType": data.get("classType") or "homeroom",
                 "location": data.get("location"), "schoolSourcedId": school_sid, "termSourcedIds": terms,
@@ -231,6 +232,7 @@ class Exporter:
             })
 
         def course_rows():
+            rows = []
             for sid, rec in sorted(used_courses.items()) if self.school is not None else sorted(course_recs.items()):
                 row = {**rec.data, "sourcedId": sid}
                 if row.get("orgSourcedId") not in self.org_sids:
@@ -238,11 +240,11 @@ class Exporter:
                 year = row.get("schoolYearSourcedId")
                 if year and self.session_types.get(year) != "schoolYear":
                     row["schoolYearSourcedId"] = ""
-                yield row
-            yield from synth_courses
+                rows.append(row)
+            yield from sorted([*rows, *synth_courses], key=lambda row: row["sourcedId"])
 
         self._file("courses", course_rows())
-        self._file("classes", class_rows)
+        self._file("classes", class_rows, metadata=(GRADE_NAME,))
 
     # --- users, roles, demographics ----------------------------------------------------------------------
 
@@ -288,6 +290,7 @@ class Exporter:
                     if rec and (data.get("phone") or data.get("sms") or "") == p.phone:
                         phone, sms = data.get("phone") or "", data.get("sms") or ""
                     yield {
+                        f"metadata.{GRADE_NAME}": p.grade_level.name if p.grade_level_id else "",
                         "sourcedId": sid, "enabledUser": data.get("enabledUser", True),
                         "username": data.get("username") or p.email or p.sis_id or sid, "userIds": data.get("userIds") or [],
                         "givenName": p.given_name, "familyName": p.family_name, "middleName": p.middle_name,
@@ -308,7 +311,7 @@ class Exporter:
                                           "sourcedId": sid, "birthDate": p.date_of_birth.isoformat() if p.date_of_birth else "",
                                           "sex": sex})
 
-        self._file("users", user_rows())
+        self._file("users", user_rows(), metadata=(GRADE_NAME,))
 
         def role_rows():
             for pk in person_ids:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -38,6 +39,9 @@ from rostering.oneroster.package import Package, PackageError
 log = logging.getLogger(__name__)
 
 BATCH = 1000
+# Our own export adds this extension column to classes.csv and users.csv: the grade level's display name,
+# used when the grade level is made (a OneRoster grade is a bare CEDS code). It is not kept as metadata.
+GRADE_NAME = "gradeName"
 FILE_ORDER = ["orgs", "academicSessions", "courses", "classes", "users", "roles", "demographics", "enrollments"]
 COUNT_KEYS = ("created", "updated", "unchanged", "deleted", "rejected")
 
@@ -305,7 +309,29 @@ class Importer:
         for chunk in _batched(sids, 900):
             for rec in SourcedRecord.objects.filter(district=self.district, type=otype, sourced_id__in=chunk):
                 out[rec.sourced_id] = rec
+        out.update(self._adopt(otype, [s for s in sids if s not in out]))
         return out
+
+    def _adopt(self, otype: str, sids: list[str]) -> dict[str, SourcedRecord]:
+        """Our own export names the objects we created by their id without dashes: such a sourcedId, coming
+        back, is that object (an unsaved record links it), not a new one."""
+        models = {ObjectType.ORG: [School, District], ObjectType.ACADEMIC_SESSION: [AcademicSession],
+                  ObjectType.CLASS: [ClassDivision], ObjectType.USER: [Person], ObjectType.ENROLLMENT: [Enrollment]}
+        wanted = {}
+        for sid in sids:
+            if len(sid) == 32 and all(c in "0123456789abcdef" for c in sid):
+                wanted[uuid.UUID(hex=sid)] = sid
+        if not wanted or otype not in models:
+            return {}
+        found = set()
+        for model in models[otype]:
+            qs = model.objects.filter(pk__in=list(wanted))
+            qs = qs.filter(pk=self.district.pk) if model is District else qs.filter(district=self.district)
+            found |= set(qs.values_list("pk", flat=True))
+        linked = set(SourcedRecord.objects.filter(district=self.district, type=otype, object_id__in=list(found))
+                     .values_list("object_id", flat=True))
+        return {wanted[pk]: SourcedRecord(district=self.district, type=otype, sourced_id=wanted[pk], object_id=pk, data={})
+                for pk in found - linked}
 
     def _ref_state(self, otype: str, sid: str, records: dict[str, SourcedRecord] | None, *, file: str) -> str | None:
         """Why ``sid`` (a reference to ``otype``) cannot be used, or ``None``."""
@@ -556,12 +582,13 @@ class Importer:
 
     _grades: dict | None = None
 
-    def _grade(self, code: str) -> GradeLevel:
+    def _grade(self, code: str, name: str | None = None) -> GradeLevel:
+        """The district's grade level of a CEDS code, made when missing (named as our own export names it)."""
         if self._grades is None:
             self._grades = {g.code: g for g in GradeLevel.objects.filter(district=self.district, school__isnull=True)}
         grade = self._grades.get(code)
         if grade is None:
-            grade = GradeLevel.objects.create(district=self.district, code=code, name=GradeLevelCode(code).label,
+            grade = GradeLevel.objects.create(district=self.district, code=code, name=(name or GradeLevelCode(code).label)[:100],
                                               rank=GRADE_RANK.get(code, 99))
             self._grades[code] = grade
         return grade
@@ -601,6 +628,7 @@ class Importer:
                 if problem:
                     self.reject(file, line, problem[0], sid, problem[1], problem[2])
                     continue
+                grade_name = meta.pop(GRADE_NAME, None)
                 course = courses.get(values["courseSourcedId"])
                 grades = values["grades"] or (course.data.get("grades") if course else None) or ["UG"]
                 term_rec = terms.get(values["termSourcedIds"][0])
@@ -614,7 +642,7 @@ class Importer:
                 created = obj is None
                 obj = obj or ClassDivision(district=self.district)
                 obj.school_id = school_rec.object_id
-                obj.grade_level = self._grade(grades[0])
+                obj.grade_level = self._grade(grades[0], grade_name)
                 obj.academic_session_id = term_rec.object_id if term_rec else None
                 obj.name = self._class_name(obj, values)
                 if not self._full_save(file, line, sid, obj):
@@ -699,6 +727,7 @@ class Importer:
                 if problem:
                     self.reject(file, line, problem[0], sid, problem[1], problem[2] if problem[2].endswith(".") else problem[2] + ".")
                     continue
+                grade_name = meta.pop(GRADE_NAME, None)
                 data = self._data(values, meta, role=role, school=school_sid)
                 if not self._bounded(file, line, sid, data):
                     continue
@@ -715,16 +744,14 @@ class Importer:
                 obj.phone = values.get("phone") or values.get("sms") or ""
                 obj.school_id = school_id
                 grades = values.get("grades") or []
-                obj.grade_level = self._grade(grades[0]) if grades else None
+                obj.grade_level = self._grade(grades[0], grade_name) if grades else None
                 obj.updated_date = now
                 if values.get("identifier"):
                     holders[values["identifier"]] = obj.pk
                 (creates if created else updates).append(obj)
                 if rec is None:
                     rec = SourcedRecord(district=self.district, type=otype, sourced_id=sid)
-                    recs_new.append(rec)
-                else:
-                    recs_changed.append(rec)
+                (recs_new if rec.pk is None else recs_changed).append(rec)
                 rec.object_id, rec.data, rec.status = obj.pk, data, RecordStatus.ACTIVE
                 rec.date_last_modified = spec.parse_datetime(values.get("dateLastModified")) or now
                 rec.updated_at = now
@@ -778,9 +805,7 @@ class Importer:
                     continue
                 if rec is None:
                     rec = SourcedRecord(district=self.district, type=otype, sourced_id=sid)
-                    new.append(rec)
-                else:
-                    changed.append(rec)
+                (new if rec.pk is None else changed).append(rec)
                 rec.object_id, rec.data, rec.status, rec.updated_at = user.object_id, data, RecordStatus.ACTIVE, now
                 rec.date_last_modified = spec.parse_datetime(values.get("dateLastModified")) or now
                 self.report.count(file, "updated" if rec.pk else "created")
@@ -832,9 +857,7 @@ class Importer:
                 touched.append(person)
                 if rec is None:
                     rec = SourcedRecord(district=self.district, type=otype, sourced_id=sid)
-                    new.append(rec)
-                else:
-                    changed.append(rec)
+                (new if rec.pk is None else changed).append(rec)
                 rec.object_id, rec.data, rec.status, rec.updated_at = person.pk, data, RecordStatus.ACTIVE, now
                 rec.date_last_modified = spec.parse_datetime(values.get("dateLastModified")) or now
                 self.report.count(file, "updated" if rec.pk else "created")
@@ -910,7 +933,6 @@ class Importer:
                 created = obj is None
                 obj = obj or Enrollment(district=self.district, created_date=now)
                 obj.person_id, obj.class_division_id, obj.role = person_id, klass["pk"], role
-                obj.academic_session_id = klass["academic_session_id"]
                 obj.primary = bool(values.get("primary"))
                 obj.start_date = dt.date.fromisoformat(values["beginDate"]) if values.get("beginDate") else None
                 obj.end_date = dt.date.fromisoformat(values["endDate"]) if values.get("endDate") else None
@@ -919,9 +941,7 @@ class Importer:
                 (creates if created else updates).append(obj)
                 if rec is None:
                     rec = SourcedRecord(district=self.district, type=otype, sourced_id=sid)
-                    new.append(rec)
-                else:
-                    changed.append(rec)
+                (new if rec.pk is None else changed).append(rec)
                 rec.object_id, rec.data, rec.status, rec.updated_at = obj.pk, data, RecordStatus.ACTIVE, now
                 rec.date_last_modified = spec.parse_datetime(values.get("dateLastModified")) or now
                 self.report.count(file, "created" if created else "updated")
