@@ -1,0 +1,328 @@
+"""The participant's side: code validation (rate-limited), the registration token, drafts and submits.
+
+The public /register pages and the public JSON API call exactly these functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from registrations import ratelimit
+from registrations.choices import CodeStatus, SessionStatus, SubmissionStatus
+from registrations.codes import normalize_code
+from registrations.forms_spec import (
+    SelectionContext,
+    changed_fields,
+    check_payload,
+    form_fields,
+    selection_context,
+)
+from registrations.models import AccessCode, CodeAttempt, Submission, SubmissionStatusChange
+from registrations.validators import enforce_placement
+from rostering.common.errors import ApplicationError, Conflict, Unauthorized
+from rostering.common.jsonio import clean_json_fields
+
+TOKEN_SALT = "registrations.participant-token.v1"
+TOKEN_MAX_AGE = 3600
+GENERIC_CODE_ERROR = (
+    "We could not accept that code. Check that you typed it exactly as printed (and your school code, if you "
+    "gave one), or ask your school for help."
+)
+EDITABLE = (SubmissionStatus.DRAFT, SubmissionStatus.NEEDS_CORRECTION)
+
+
+class NextStep:
+    COMPLETE_FORM = "complete_form"
+    CORRECTIONS_REQUIRED = "corrections_required"
+    READ_ONLY_STATUS = "read_only_status"
+
+
+def session_closed_message(session) -> str:
+    title = session.title
+    if session.status == SessionStatus.DRAFT:
+        return f"Registration for “{title}” has not opened yet. Your code will work as soon as the school opens it."
+    if session.status == SessionStatus.PAUSED:
+        return (
+            f"Registration for “{title}” is paused for now. Nothing you entered is lost: come back later with "
+            "the same code."
+        )
+    return f"Registration for “{title}” has closed. Please contact the school if you still need to register."
+
+
+class SessionNotOpen(Conflict):
+    default_code = "session_not_open"
+
+    def __init__(self, session):
+        super().__init__(session_closed_message(session), extra={"sessionStatus": session.status})
+
+
+def next_step_for(code: AccessCode, submission: Submission | None) -> str:
+    if submission is None or submission.status == SubmissionStatus.DRAFT:
+        return NextStep.COMPLETE_FORM
+    if submission.status == SubmissionStatus.NEEDS_CORRECTION:
+        return NextStep.CORRECTIONS_REQUIRED
+    return NextStep.READ_ONLY_STATUS
+
+
+@dataclass
+class Validation:
+    access_code: AccessCode
+    token: str
+    expires_in: int
+    next_step: str
+    context: SelectionContext
+
+
+def make_token(code: AccessCode) -> str:
+    return signing.dumps({"c": str(code.pk), "s": str(code.session_id)}, salt=TOKEN_SALT, compress=True)
+
+
+def _log_attempt(outcome: str, *, ip: str, code: str, school_code: str, access: AccessCode | None = None) -> None:
+    """Log a failed attempt for staff: tied to the code's district when the code exists (revoked, expired,
+    wrong school), else to the district of the typed school code when only one district has it."""
+    district_id = access.district_id if access else None
+    if district_id is None and school_code:
+        from rostering.models import School
+
+        districts = list(School.objects.filter(code=school_code).values_list("district_id", flat=True)[:2])
+        district_id = districts[0] if len(districts) == 1 else None
+    CodeAttempt.objects.create(
+        outcome=outcome, ip_address=ip or None, code_hint=(code[:3] + "…") if code else "",
+        school_code=school_code[:32], district_id=district_id,
+        session_id=access.session_id if access else None,
+    )
+
+
+def access_code_validate(*, code: str, school_code: str = "", ip: str, device_name: str = "") -> Validation:
+    """Check a typed code; on success return a token bound to it and where the participant goes next.
+
+    Unknown, revoked and expired codes, and a school code that doesn't match, all get the same answer.
+    """
+    normalized = normalize_code(code)
+    school_code = (school_code or "").strip().upper()[:32]
+    try:
+        ratelimit.check(ip=ip, code=normalized, school_code=school_code)
+    except ApplicationError:
+        _log_attempt(CodeAttempt.Outcome.THROTTLED, ip=ip, code=normalized, school_code=school_code)
+        raise
+    access = None
+    if 4 <= len(normalized) <= 40:
+        access = (
+            AccessCode.objects.select_related("session__school", "school")
+            .filter(code=normalized)
+            .first()
+        )
+    if access is None or not access.is_live or (school_code and access.school.code.upper() != school_code):
+        _log_attempt(CodeAttempt.Outcome.INVALID, ip=ip, code=normalized, school_code=school_code, access=access)
+        lock = ratelimit.record_failure(ip=ip, code=normalized, school_code=school_code)
+        if lock:
+            from rostering.common.errors import RateLimited
+
+            raise RateLimited(
+                "Too many wrong codes. Please wait a while and try again, or ask your school for help.",
+                retry_after=lock,
+            )
+        raise ApplicationError(GENERIC_CODE_ERROR, code="invalid_code")
+    session = access.session
+    if session.status != SessionStatus.OPEN:
+        _log_attempt(CodeAttempt.Outcome.SESSION_NOT_OPEN, ip=ip, code=normalized, school_code=school_code,
+                     access=access)
+        raise SessionNotOpen(session)
+    ratelimit.record_success(ip=ip)
+    submission = Submission.objects.filter(access_code=access).first()
+    if device_name and submission is not None and not submission.device_name:
+        Submission.objects.filter(pk=submission.pk).update(device_name=device_name[:200])
+    return Validation(
+        access_code=access, token=make_token(access), expires_in=TOKEN_MAX_AGE,
+        next_step=next_step_for(access, submission), context=selection_context(session),
+    )
+
+
+def access_code_from_token(token: str) -> AccessCode:
+    """The live access code a registration token is bound to (401 if expired, forged or revoked)."""
+    if not token:
+        raise Unauthorized("Enter your access code first.", code="token_missing")
+    try:
+        data = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
+    except signing.SignatureExpired:
+        raise Unauthorized("Your registration session has expired. Enter your code again.", code="token_expired") from None
+    except signing.BadSignature:
+        raise Unauthorized("This registration link is not valid. Enter your code again.", code="token_invalid") from None
+    access = (
+        AccessCode.objects.select_related("session__school", "session__class_division__grade_level",
+                                          "session__grade_level", "school")
+        .filter(pk=data.get("c"), session_id=data.get("s"))
+        .first()
+    )
+    if access is None or not access.is_live:
+        raise Unauthorized(GENERIC_CODE_ERROR, code="token_invalid")
+    return access
+
+
+def _lock_usable_code(access_code_id) -> AccessCode:
+    access = (
+        AccessCode.objects.select_for_update(of=("self",))
+        .select_related("session__school", "session__class_division__grade_level", "session__grade_level")
+        .get(pk=access_code_id)
+    )
+    if not access.is_live:
+        raise Unauthorized(GENERIC_CODE_ERROR, code="token_invalid")
+    if access.session.status != SessionStatus.OPEN:
+        raise SessionNotOpen(access.session)
+    return access
+
+
+def _apply_answers(access: AccessCode, payload: dict[str, Any]):
+    session = access.session
+    context = selection_context(session)
+    fields = form_fields(session, context)
+    checked = check_payload(fields, payload)
+    placement = enforce_placement(
+        session=session,
+        grade_level_id=checked.data.get("grade_level_id"),
+        class_division_id=checked.data.get("class_division_id"),
+    )
+    data = dict(checked.data)
+    # A placement the session locks replaces whatever was sent, so what was sent can't be an error either.
+    locked_keys = {"grade_level_id", "class_division_id"} if context.class_locked else (
+        {"grade_level_id"} if context.grade_locked else set())
+    for key in locked_keys:
+        checked.errors.pop(key, None)
+    for key, obj in (("grade_level_id", placement.grade_level), ("class_division_id", placement.class_division)):
+        if obj is not None:
+            data[key] = str(obj.pk)
+            checked.missing = [m for m in checked.missing if m != key]
+        else:
+            data.pop(key, None)
+    changes = changed_fields(access.roster_snapshot, data, fields) if access.roster_snapshot else []
+    summary = {
+        "errors": checked.errors,
+        "missing": checked.missing,
+        "changedFields": changes,
+        "warnings": [f"{f.label} is required." for f in fields if f.key in checked.missing]
+        + [f"{f.label}: {' '.join(checked.errors[f.key])}" for f in fields if f.key in checked.errors],
+    }
+    identity = {
+        "givenName": data.get("given_name", ""),
+        "familyName": data.get("family_name", ""),
+        "dateOfBirth": data.get("date_of_birth", ""),
+        "phone": data.get("phone", ""),
+        "guardianName": data.get("guardian_name", ""),
+        "guardianPhone": data.get("guardian_phone", ""),
+        "number": data.get("student_number") or data.get("teacher_number", ""),
+        "gradeLevelId": data.get("grade_level_id", ""),
+        "classDivisionId": data.get("class_division_id", ""),
+    }
+    return data, summary, identity, placement, fields
+
+
+def _check_version(submission: Submission, version) -> None:
+    if version is None:
+        raise ValidationError({"version": "Send the version you last saw (optimistic lock)."})
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
+        raise ValidationError({"version": "The version must be a whole number."}) from None
+    if version != submission.version:
+        raise Conflict(
+            "This form was changed in another tab or on another device since you opened it. Reload to see the "
+            "latest answers, then make your change again.",
+            code="stale_version",
+            extra={"currentVersion": submission.version},
+        )
+
+
+@transaction.atomic
+def submission_save_draft(*, access_code_id, payload: dict[str, Any], version=None, device_name: str = "") -> Submission:
+    """Autosave: store what the participant has typed so far (placement locks applied)."""
+    access = _lock_usable_code(access_code_id)
+    submission = Submission.objects.select_for_update().filter(access_code=access).first()
+    if submission is not None:
+        if submission.status not in EDITABLE:
+            raise Conflict("This registration has already been submitted and can no longer be changed.",
+                           code="not_editable", extra={"status": submission.status})
+        _check_version(submission, version)
+    data, summary, identity, placement, _fields = _apply_answers(access, payload)
+    now = timezone.now()
+    if submission is None:
+        session = access.session
+        submission = Submission(
+            district_id=access.district_id, session=session, access_code=access, person_type=session.person_type,
+            status=SubmissionStatus.DRAFT, version=1, device_name=(device_name or "")[:200],
+        )
+        created = True
+    else:
+        submission.version += 1
+        created = False
+    submission.payload = data
+    submission.validation_summary = summary
+    submission.normalized_identity = identity
+    submission.grade_level = placement.grade_level
+    submission.class_division = placement.class_division
+    clean_json_fields(submission)  # stored means valid: every JSON document within its cap
+    submission.save()
+    if created:
+        SubmissionStatusChange.objects.create(submission=submission, from_status="", to_status=SubmissionStatus.DRAFT)
+        AccessCode.objects.filter(pk=access.pk).update(status=CodeStatus.STARTED, first_used_at=now)
+    return submission
+
+
+@transaction.atomic
+def submission_submit(*, access_code_id, version, payload: dict[str, Any] | None = None) -> Submission:
+    """Send the answers for review (or back for review after a correction). Everything must be valid."""
+    from registrations.review import apply_approval_policy, submission_transition
+
+    access = _lock_usable_code(access_code_id)
+    submission = Submission.objects.select_for_update().filter(access_code=access).first()
+    if submission is None:
+        if payload is None:
+            raise ValidationError({"payload": "Nothing to submit yet: fill in the form first."})
+        submission = submission_save_draft(access_code_id=access.pk, payload=payload, version=None)
+        version = submission.version
+    elif payload is not None:
+        submission = submission_save_draft(access_code_id=access.pk, payload=payload, version=version)
+        version = submission.version
+    if submission.status not in EDITABLE:
+        raise Conflict("This registration has already been submitted.", code="not_editable",
+                       extra={"status": submission.status})
+    _check_version(submission, version)
+    data, summary, identity, placement, _fields = _apply_answers(access, submission.payload)
+    # Answers sent with the submit that could not be stored at all (not even as text) are errors too.
+    sent_errors = (submission.validation_summary or {}).get("errors", {}) if payload is not None else {}
+    errors = {**sent_errors, **summary["errors"]}
+    for key in summary["missing"]:
+        errors.setdefault(key, []).append("This field is required.")
+    if errors:
+        raise ValidationError(errors)
+    to = SubmissionStatus.SUBMITTED if submission.status == SubmissionStatus.DRAFT else SubmissionStatus.RESUBMITTED
+    submission = submission_transition(
+        submission=submission, to=to, actor=None,
+        updates={"payload": data, "validation_summary": summary, "normalized_identity": identity,
+                 "grade_level": placement.grade_level, "class_division": placement.class_division,
+                 "submitted_at": timezone.now(), "flagged_fields": []},
+    )
+    submission.session = access.session  # already loaded with the code: the approval policy reads it
+    return apply_approval_policy(submission=submission)
+
+
+_LOAD = object()
+
+
+def participant_status(access: AccessCode, submission: Submission | object | None = _LOAD) -> dict[str, Any]:
+    """Where the participant stands; ``submission``: the code's submission when the caller has it (or None)."""
+    if submission is _LOAD:
+        submission = Submission.objects.filter(access_code=access).first()
+    return {
+        "status": submission.status if submission else "not_started",
+        "nextStep": next_step_for(access, submission),
+        "version": submission.version if submission else 0,
+        "submittedAt": submission.submitted_at.isoformat() if submission and submission.submitted_at else None,
+        "correctionMessage": submission.correction_message if submission else "",
+        "flaggedFields": submission.flagged_fields if submission else [],
+    }
