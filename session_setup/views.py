@@ -168,10 +168,10 @@ def _render_step(request, setup, step, *, session_type=None, errors=(), status=2
         "back_url": step_url(setup, step - 1) if setup and step > 0 else reverse("session_setup:list"),
         "read_only": bool(setup) and setup.status == SetupStatus.COMPLETED,
         "template": f"session_setup/steps/{'academic' if session_type == SetupSessionType.ACADEMIC_SESSION else 'exam'}_{step}.html",
-        **extra,
     }
     if setup is not None:
         context.update(_step_context(setup, step))
+    context.update(extra)  # what the request sent (a form with errors, rows as typed) wins over what is stored
     return render(request, "session_setup/wizard.html", context, status=status)
 
 
@@ -434,7 +434,8 @@ def promotion_decide_view(request, pk, promotion_pk):
     setup = _setup_or_404(request, pk)
     promotion = get_object_or_404(StudentPromotion.objects.select_related("student"), pk=promotion_pk, setup=setup)
     dest = None
-    if request.POST.get("destination_class"):
+    # A new decision starts from its own default class (the class chosen for the old one may not fit it).
+    if request.POST.get("destination_class") and request.POST.get("action") == promotion.action:
         dest = ClassDivision.objects.filter(district_id=setup.district_id, pk=request.POST["destination_class"]).first() \
             if _is_uuid(request.POST["destination_class"]) else None
     error = ""
