@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/v1/rostering/", include("rostering.api.urls")),
     path("api/v2/graph/", include("rostering.graph.urls")),
     path("api/up", graph_up, name="edlink_up"),
+    path("integrations/", include("rostering.graph.staff_urls")),
     path("api/v1/registrations/submissions", include("registrations.api.review_urls")),
     path("api/v1/registrations/", include("registrations.api.urls")),
     path("api/v1/public/registrations/", include("registrations.public.api_urls")),

@@ -9,6 +9,7 @@ def staff_context(request):
     if user is None or not user.is_authenticated:
         return {}
     from rostering.models import School
+    from rostering.services import can_manage_integrations
 
     return {
         "nav_schools": School.objects.for_user(user).only("id", "name").order_by("name"),
@@ -16,4 +17,5 @@ def staff_context(request):
         "can_change_roster": has_any_perm(user, Perm.ROSTER_CHANGE),
         "can_manage_registrations": has_any_perm(user, Perm.REGISTRATIONS_MANAGE),
         "can_unlock_signins": has_any_perm(user, Perm.SIGNIN_UNLOCK),
+        "can_manage_integrations": can_manage_integrations(user),
     }
