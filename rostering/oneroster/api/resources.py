@@ -41,6 +41,11 @@ class Ctx:
         return {"href": self.href(collection, sid), "sourcedId": sid, "type": otype}
 
 
+def _text(key: str):
+    """A key of a record's JSON data as text ("" when missing)."""
+    return Coalesce(KT(key), Value(""), output_field=CharField())
+
+
 def _hex(field_name: str = "pk"):
     return Replace(Cast(field_name, CharField()), Value("-"), Value(""))
 
@@ -189,7 +194,7 @@ def org_parts(ctx: Ctx, *, schools_only: bool = False, schools: QuerySet | None 
                           o_identifier=Value("", output_field=CharField())))
     others = SourcedRecord.objects.filter(district=ctx.district, type=ObjectType.ORG, object_id__isnull=True, status=ACTIVE).annotate(
         o_pk=Cast("pk", CharField()), o_sourcedId=F("sourced_id"), o_status=Value("active"), o_dateLastModified=F("date_last_modified"))
-    parts.append(_base(others, o_name=KT("data__name"), o_type=KT("data__type"), o_identifier=Coalesce(KT("data__identifier"), Value(""))))
+    parts.append(_base(others, o_name=_text("data__name"), o_type=_text("data__type"), o_identifier=_text("data__identifier")))
     return parts
 
 
@@ -240,7 +245,7 @@ def course_parts(ctx: Ctx, *, classes: QuerySet | None = None) -> list[QuerySet]
     return [
         _base(records.annotate(o_pk=Cast("pk", CharField()), o_sourcedId=F("sourced_id"), o_status=Value("active"),
                                o_dateLastModified=F("date_last_modified")),
-              o_title=KT("data__title"), o_courseCode=Coalesce(KT("data__courseCode"), Value("")), o_class=Value("")),
+              o_title=_text("data__title"), o_courseCode=_text("data__courseCode"), o_class=Value("", output_field=CharField())),
         # a course of our own for a class that came without one: "crs-" + the class's id (as in the CSV export)
         _base(lone.annotate(o_pk=Cast("pk", CharField()), o_sourcedId=Concat(Value("crs-"), _hex("pk"), output_field=CharField()),
                             o_status=Value("active"), o_dateLastModified=F("updated_date")),

@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
-from django.db.models.fields.json import KT
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -137,7 +136,7 @@ def _classes_of(person_obj):
 
 def _course_classes(ctx, sid):
     by_record = SourcedRecord.objects.filter(district=ctx.district, type=ObjectType.CLASS, status=RecordStatus.ACTIVE)
-    by_record = by_record.annotate(course=KT("data__courseSourcedId")).filter(course=sid).values("object_id")
+    by_record = by_record.filter(data__courseSourcedId=sid).values("object_id")
     qs = ClassDivision.objects.filter(district=ctx.district)
     if sid.startswith("crs-") and len(sid) == 36:
         try:
@@ -152,7 +151,7 @@ def _course_classes(ctx, sid):
 def _grading_periods_of(ctx, term):
     term_sid = r._sids(ctx, ObjectType.ACADEMIC_SESSION, [term.pk])[term.pk]
     by_record = SourcedRecord.objects.filter(district=ctx.district, type=ObjectType.ACADEMIC_SESSION, status=RecordStatus.ACTIVE)
-    by_record = by_record.annotate(parent=KT("data__parentSourcedId")).filter(parent=term_sid).values("object_id")
+    by_record = by_record.filter(data__parentSourcedId=term_sid).values("object_id")
     return AcademicSession.objects.filter(district=ctx.district, type=SessionType.GRADING_PERIOD).filter(Q(parent=term) | Q(pk__in=by_record))
 
 
@@ -323,7 +322,7 @@ def endpoint(request: HttpRequest, route: str, **kwargs) -> JsonResponse:
 
 
 def _combined(parts: list[QuerySet], q: Q) -> QuerySet:
-    filtered = [p.filter(q) for p in parts]
+    filtered = [p.filter(q).order_by() for p in parts]
     if len(filtered) == 1:
         return filtered[0]
     return filtered[0].union(*filtered[1:], all=True)
