@@ -315,7 +315,11 @@ def _post_academic(request, setup: SessionSetup, step: int):
             services.promotions_confirm(actor=user, setup=setup)
         elif step == 4:
             execution = services.promotion_execution_start(actor=user, setup=setup)
-            messages.info(request, f"Executing the decisions for {execution.total} students…")
+            execution.refresh_from_db()
+            if execution.status == ExecutionStatus.DONE:
+                messages.success(request, f"Executed the decisions for {execution.total} students.")
+            else:
+                messages.info(request, f"Executing the decisions for {execution.total} students in the background…")
             return redirect(step_url(setup, 4))
     except (ValidationError, ApplicationError) as exc:
         extra = {}
