@@ -28,6 +28,7 @@ KB = 1024
 SMALL_JSON = JSONBoundsValidator(16 * KB)
 MEDIUM_JSON = JSONBoundsValidator(64 * KB)
 LARGE_JSON = JSONBoundsValidator(256 * KB)
+REQUEST_JSON = JSONBoundsValidator(1024 * KB)
 
 
 def _values(choices) -> list[str]:
@@ -416,15 +417,30 @@ class Consumer(DistrictRow):
 
 
 class Job(DistrictRow):
-    """An asynchronous Data API job (written by the write endpoints; read by GET jobs)."""
+    """An asynchronous Data API job: written by the write endpoints (one row per request, queued), run by the
+    ``run_job`` task (running → completed, or halted with its errors per entry and nothing changed), read by
+    GET jobs and the staff jobs page."""
+
+    ALLOWED_TRANSITIONS = {
+        JobStatus.QUEUED: {JobStatus.RUNNING},
+        JobStatus.RUNNING: {JobStatus.RUNNING, JobStatus.COMPLETED, JobStatus.HALTED},  # running again: a retry
+    }
 
     id = models.BigAutoField(primary_key=True)
     reference = models.UUIDField(default=uuid.uuid4, editable=False)
     consumer = models.ForeignKey(Consumer, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
     type = models.CharField(max_length=60)
     status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED)
-    data = models.JSONField(default=dict, blank=True, validators=[LARGE_JSON])
+    data = models.JSONField(default=dict, blank=True, validators=[LARGE_JSON],
+                            help_text="What GET jobs shows with include data: the job's result or its errors.")
+    request = models.JSONField(default=dict, blank=True, validators=[REQUEST_JSON],
+                               help_text="The checked request packet the job runs (action, endpoint, entries).")
+    result = models.JSONField(default=dict, blank=True, validators=[LARGE_JSON])
+    errors = models.JSONField(default=list, blank=True, validators=[LARGE_JSON],
+                              help_text='Per entry: [{"index", "session_id", "message"}].')
+    attempts = models.PositiveSmallIntegerField(default=0)
     dt_created = models.DateTimeField()
+    dt_started = models.DateTimeField(null=True, blank=True)
     dt_completed = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -437,3 +453,21 @@ class Job(DistrictRow):
 
     def __str__(self) -> str:
         return str(self.reference)
+
+
+class JobStatusChange(DistrictRow):
+    """One move of a job's status (who: the worker; when; why)."""
+
+    id = models.BigAutoField(primary_key=True)
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=20, blank=True, default="")
+    to_status = models.CharField(max_length=20, choices=JobStatus.choices)
+    reason = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["job_id", "created_at", "id"]
+        indexes = [models.Index(fields=["job", "created_at"], name="jobstatuschange_job")]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}"

@@ -15,8 +15,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from assessments import scoring
 from assessments import secrets as consumer_secrets
-from assessments.choices import SessionStatus
+from assessments.choices import JobStatus, SessionStatus
 from assessments.models import (
     Activity,
     ActivityItem,
@@ -24,6 +25,8 @@ from assessments.models import (
     Consumer,
     ExamSession,
     Item,
+    Job,
+    JobStatusChange,
     Question,
     Response,
     SessionItem,
@@ -324,6 +327,203 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# --- Scoring: the engine applied to stored sessions, manual scores ----------------------------------------------
+
+
+def question_json(question: Question) -> dict:
+    """A stored question as the scoring engine (and ``sessions/templates``) sees it."""
+    return {**(question.data or {}), "id": question.reference, "type": question.type, "options": question.options,
+            "stimulus": question.stimulus, "validation": question.validation or {}}
+
+
+def _totals_for(rows: Sequence[Response], subscores) -> scoring.Totals:
+    return scoring.session_totals(
+        [scoring.ResponseScore(r.item_reference, r.score, r.max_score, r.attempted, r.automarkable) for r in rows],
+        subscores,
+    )
+
+
+def _settled_status(status: str, totals: scoring.Totals) -> str:
+    """A finished session waits in Pending Scoring while a manual score is missing, and is Completed after."""
+    if status in (SessionStatus.COMPLETED, SessionStatus.PENDING_SCORING):
+        return SessionStatus.PENDING_SCORING if totals.pending_manual else SessionStatus.COMPLETED
+    return status
+
+
+def apply_totals(session: AssessmentSession, rows: Sequence[Response], subscore_definitions=None) -> list[str]:
+    """Set the session's score, max score, counts, subscores and settled status from ``rows``; the fields changed."""
+    if subscore_definitions is None:
+        subscore_definitions = session.linked_activity.subscores if session.linked_activity_id else None
+    totals = _totals_for(rows, subscore_definitions)
+    session.score, session.max_score = totals.score, totals.max_score
+    session.num_questions, session.num_attempted = totals.num_questions, totals.num_attempted
+    session.subscores = totals.subscores
+    session.status = _settled_status(session.status, totals)
+    return ["score", "max_score", "num_questions", "num_attempted", "subscores", "status"]
+
+
+def rescore_rows(rows: Sequence[Response], questions: dict, *, now) -> list[Response]:
+    """Score each automarkable response again with the engine (manual scores are kept); the rows whose score
+    moved get ``dt_score_updated = now``. Returns the rows changed."""
+    changed = []
+    for r in rows:
+        question = questions.get(r.question_id)
+        if question is None:
+            continue
+        result = scoring.score_response(question_json(question), r.value)
+        if not result.automarkable:
+            new = (r.score, result.max_score if r.manual_score is None else r.max_score, False)
+        else:
+            new = (result.score, result.max_score, True)
+        if (r.score, r.max_score, r.automarkable) != new or r.attempted != result.attempted:
+            if r.score != new[0]:
+                r.dt_score_updated = now
+            r.score, r.max_score, r.automarkable = new
+            r.attempted = result.attempted
+            changed.append(r)
+    return changed
+
+
+@transaction.atomic
+def session_rescore(*, session: AssessmentSession, now=None) -> AssessmentSession:
+    """Score every automarkable response of the session again and recompute its totals."""
+    now = now or timezone.now()
+    session = AssessmentSession.objects.select_for_update(of=("self",)).select_related("linked_activity").get(pk=session.pk)
+    rows = list(session.responses.order_by("position", "id"))
+    ids = {r.question_id for r in rows if r.question_id}
+    questions = {q.pk: q for q in Question.objects.filter(district_id=session.district_id, pk__in=ids)}
+    changed = rescore_rows(rows, questions, now=now)
+    if changed:
+        Response.objects.bulk_update(changed, ["score", "max_score", "automarkable", "attempted", "dt_score_updated"])
+    fields = apply_totals(session, rows)
+    session.updated_at = max(now, session.updated_at)
+    session.save(update_fields=[*fields, "updated_at"])
+    return session
+
+
+SCORE_FIELDS = ("score", "max_score", "attempted", "manual_score", "max_manual_score")
+
+
+def check_score_entry(entry: dict, *, stored: Response | None = None) -> None:
+    """The rules of a manual score (raises ``ValidationError``): a number no greater than the max score; a
+    non-zero score only on an attempted response; the manual part within its own max and the whole."""
+    def value(name):
+        if name in entry:
+            return entry[name]
+        return getattr(stored, name) if stored is not None else None
+
+    score, top = value("score"), value("max_score")
+    attempted = value("attempted")
+    manual, manual_top = value("manual_score"), value("max_manual_score")
+    for name, number in (("score", score), ("max_score", top), ("manual_score", manual), ("max_manual_score", manual_top)):
+        if number is not None and (isinstance(number, bool) or not isinstance(number, int | float) or not math.isfinite(number)):
+            raise ValidationError(f"{name} must be a number.")
+        if number is not None and number < 0:
+            raise ValidationError(f"{name} cannot be negative.")
+    if score is None:
+        raise ValidationError("score is required.")
+    if top is not None and score > top:
+        raise ValidationError(f"The score {scoring.totals.number(score)} is above the max score {scoring.totals.number(top)}.")
+    if score != 0 and not attempted:
+        raise ValidationError("A non-zero score needs an attempted response (send attempted: true).")
+    if manual is not None and manual_top is not None and manual > manual_top:
+        raise ValidationError(f"The manual score {scoring.totals.number(manual)} is above its max {scoring.totals.number(manual_top)}.")
+    if manual is not None and manual > score:
+        raise ValidationError("The manual score cannot be more than the score.")
+
+
+@transaction.atomic
+def manual_scores_apply(*, district_id, session_id: str, responses: Sequence[dict], user_id: str | None = None,
+                        session: AssessmentSession | None = None, now=None) -> AssessmentSession:
+    """Give responses of one session their (manual) scores and recompute the session — the one path of the
+    Data API's ``sessions/responses/scores`` update and of the marking pages.
+
+    ``responses``: ``{"response_id", "score", "max_score"?, "attempted"?, "manual_score"?, "max_manual_score"?}``.
+    ``dt_score_updated`` moves only on the responses whose score changed. Raises ``ValidationError`` (nothing
+    changed) for an unknown session or response, a wrong ``user_id`` or a score against the rules.
+    """
+    now = now or timezone.now()
+    qs = AssessmentSession.objects.select_for_update(of=("self",)).select_related("linked_activity").filter(district_id=district_id)
+    session = qs.filter(pk=session.pk).first() if session is not None else qs.filter(session_id=session_id).first()
+    if session is None:
+        raise ValidationError(f"There is no session {session_id!r}.")
+    if user_id is not None and session.user_id != user_id:
+        raise ValidationError(f"user_id {user_id!r} is not the user of session {session.session_id!r}.")
+    rows = list(session.responses.order_by("position", "id"))
+    by_id = {r.response_id: r for r in rows}
+    changed: dict[int, Response] = {}
+    for entry in responses:
+        row = by_id.get(entry.get("response_id"))
+        if row is None:
+            raise ValidationError(f"Session {session.session_id!r} has no response {entry.get('response_id')!r}.")
+        check_score_entry(entry, stored=row)
+        before = row.score
+        for name in SCORE_FIELDS:
+            if name in entry:
+                setattr(row, name, float(entry[name]) if name != "attempted" else bool(entry[name]))
+        if row.score != before:
+            row.dt_score_updated = now
+        row.full_clean(exclude=["session", "question"])
+        changed[row.pk] = row
+    if changed:
+        Response.objects.bulk_update(list(changed.values()), [*SCORE_FIELDS, "dt_score_updated"])
+    fields = apply_totals(session, rows)
+    session.updated_at = max(now, session.updated_at)
+    session.save(update_fields=[*fields, "updated_at"])
+    return session
+
+
+# --- Data API jobs: created queued, moved by the worker ---------------------------------------------------------
+
+
+JOB_DONE = (JobStatus.COMPLETED, JobStatus.HALTED)
+
+
+class JobTransitionError(ValidationError):
+    pass
+
+
+@transaction.atomic
+def job_create(*, district_id, type: str, request: dict, consumer: Consumer | None = None) -> Job:
+    """A queued job for one checked write request; its task is enqueued when this transaction commits."""
+    from assessments.tasks import run_job
+
+    now = timezone.now()
+    job = Job(district_id=district_id, consumer=consumer, type=type, status=JobStatus.QUEUED, request=request,
+              dt_created=now)
+    job.full_clean(exclude=["consumer"])
+    job.save()
+    JobStatusChange.objects.create(district_id=district_id, job=job, from_status="", to_status=JobStatus.QUEUED,
+                                   reason="received", created_at=now)
+    transaction.on_commit(lambda: run_job.enqueue(job.pk))
+    return job
+
+
+def job_transition(*, job: Job, to: str, reason: str = "", updates: dict | None = None, locked: bool = False) -> Job:
+    """Move a job to ``to``: lock the row, check ``Job.ALLOWED_TRANSITIONS``, save the status and ``updates``
+    with ``update_fields``, write one history row."""
+    with transaction.atomic(savepoint=False):
+        if not locked:
+            job = Job.objects.select_for_update().get(pk=job.pk)
+        current = job.status
+        if to not in Job.ALLOWED_TRANSITIONS.get(current, ()):
+            raise JobTransitionError(f"A {current} job cannot become {to}.")
+        now = timezone.now()
+        job.status = to
+        fields = ["status"]
+        for name, value in (updates or {}).items():
+            setattr(job, name, value)
+            fields.append(name)
+        if to in JOB_DONE:
+            job.dt_completed = now
+            fields.append("dt_completed")
+        job.full_clean(exclude=["consumer"])
+        job.save(update_fields=fields)
+        JobStatusChange.objects.create(district_id=job.district_id, job=job, from_status=current, to_status=to,
+                                       reason=reason[:1000], created_at=now)
+    return job
 
 
 # --- Exam-session set-up (used by the exam-session wizard of session_setup) ------------------------------------

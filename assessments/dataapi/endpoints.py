@@ -112,6 +112,7 @@ class Context:
     district_id: object
     endpoint: str
     request: dict
+    consumer: object = None
 
 
 Result = tuple[object, dict]
@@ -397,7 +398,7 @@ def jobs(ctx: Context) -> Result:
 
 Handler = Callable[[Context], Result]
 
-# endpoint → {action: handler}. Part 2 adds the writers (set/update) here.
+# endpoint → {action: handler}; the writers (set/update, answered with a job reference) are added below.
 ENDPOINTS: dict[str, dict[str, Handler]] = {
     "sessions/responses": {"get": sessions_responses},
     "sessions/scores": {"get": sessions_scores},
@@ -408,6 +409,19 @@ ENDPOINTS: dict[str, dict[str, Handler]] = {
     "sessions/templates": {"get": sessions_templates},
     "jobs": {"get": jobs},
 }
+
+
+
+def _register_writes() -> None:
+    from assessments.dataapi import writes  # it imports Context from here
+
+    ENDPOINTS["sessions/responses/scores"]["update"] = writes.scores_update
+    ENDPOINTS["jobs/sessions/statuses"] = {"update": writes.statuses_update}
+    ENDPOINTS["jobs/sessions/metadata"] = {"set": writes.metadata_set}
+    ENDPOINTS["sessions"] = {"set": writes.sessions_set}
+
+
+_register_writes()
 
 # Rate limits per consumer and endpoint family, requests per 5-second window (specs/learnosity.md §5).
 RATE_WINDOW_SECONDS = 5

@@ -82,9 +82,9 @@ def _handle(request: HttpRequest, version: str, endpoint: str) -> HttpResponse:
         raise DataApiError(40001, f"{endpoint} supports action {', '.join(sorted(actions))}, not {action_raw[:20]!r}")
     ratelimit.check(consumer_id=consumer.pk, action=action, endpoint=endpoint)
     packet = parse_request(request_raw)
-    data, meta = handler(Context(district_id=consumer.district_id, endpoint=endpoint, request=packet))
+    data, meta = handler(Context(district_id=consumer.district_id, endpoint=endpoint, request=packet, consumer=consumer))
     _touch(consumer)
-    records = meta.pop("records", len(data) if isinstance(data, list) else None)
+    records = meta.pop("records", len(data) if isinstance(data, list) else None)  # None: a job reference
     extra = {"records": records} if records is not None else {}
     return envelope(data, **extra, **meta)
 

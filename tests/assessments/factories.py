@@ -86,3 +86,40 @@ def exam(school, year, **kwargs):
     today = timezone.localdate()
     return exam_session_create(school=school, academic_session=year, name=kwargs.pop("name", "Term 2 examinations"),
                                starts_on=today, ends_on=today + datetime.timedelta(days=10), **kwargs)
+
+
+RICH_QUESTIONS = [
+    {"reference": "r-mcq", "type": "mcq", "stimulus": "Which are prime?", "multiple_responses": True,
+     "options": [{"label": x, "value": str(i)} for i, x in enumerate(["9", "11", "15", "17"])],
+     "validation": {"scoring_type": "partialMatchV2", "valid_response": {"score": 2, "value": ["1", "3"]}}},
+    {"reference": "r-assoc", "type": "association", "stimulus": "Match the shapes with their sides.",
+     "stimulus_list": ["Triangle", "Pentagon", "Hexagon"], "possible_responses": ["3", "5", "6", "8"],
+     "validation": {"scoring_type": "partialMatch", "valid_response": {"score": 1, "value": ["3", "5", "6"]}}},
+    {"reference": "r-matrix", "type": "choicematrix", "stimulus": "True or false?", "stems": ["2 > 1", "3 < 1"],
+     "options": ["True", "False"],
+     "validation": {"scoring_type": "exactMatch", "valid_response": {"score": 2, "value": [[0], [1]]}}},
+    {"reference": "r-cloze", "type": "clozetext", "stimulus": "x = {{response}}, y = {{response}}",
+     "validation": {"scoring_type": "partialMatchV2", "valid_response": {"score": 2, "value": ["4", "7"]}}},
+    {"reference": "r-order", "type": "orderlist", "stimulus": "Smallest first.", "list": ["3", "1", "2"],
+     "validation": {"scoring_type": "partialMatchPairwise", "valid_response": {"score": 3, "value": [1, 2, 0]}}},
+    {"reference": "r-grid", "type": "gridded", "stimulus": "1234.56 × 1",
+     "validation": {"scoring_type": "exactMatch", "valid_response": {"score": 1, "value": "1234.56"}}},
+    {"reference": "r-formula", "type": "formulaV2", "stimulus": "Half of 3/2?",
+     "validation": {"scoring_type": "exactMatch", "valid_response": {"score": 1, "value": [{"method": "equivValue", "value": "3/4"}]}}},
+    {"reference": "r-short", "type": "shorttext", "stimulus": "Capital of Zimbabwe?",
+     "validation": {"scoring_type": "exactMatch", "valid_response": {"score": 1, "value": "Harare"}}},
+    {"reference": "r-essay", "type": "plaintext", "stimulus": "Describe your school.", "validation": {"max_score": 5}},
+]
+
+
+def rich_bank(district, *, prefix: str = "", exam_session=None, reference: str = "paper-maths"):
+    """Two items over every automarked type of the seed plus an essay, in an activity with two subscores."""
+    qs = [{**q, "reference": f"{prefix}{q['reference']}"} for q in RICH_QUESTIONS]
+    item1 = item_create(district=district, reference=f"{prefix}paper-1", title="Number", questions=qs[:5])
+    item2 = item_create(district=district, reference=f"{prefix}paper-2", title="Words and numbers", questions=qs[5:])
+    return activity_create(
+        district=district, reference=f"{prefix}{reference}", title="Paper-based maths", course_id="maths-f1",
+        items=[item1, item2], exam_session=exam_session,
+        subscores=[{"id": "number", "title": "Number", "items": [item1.reference]},
+                   {"id": "words", "title": "Words and numbers", "items": [item2.reference]}],
+    )
