@@ -44,7 +44,7 @@ class AcademicYearForm(forms.Form):
         queryset=AcademicSession.objects.none(), required=False, label="An existing school year",
         empty_label="— create a new year —",
     )
-    name = forms.CharField(max_length=200, required=False, label="Name of the new year", help_text="For example 2027.")
+    name = forms.CharField(max_length=200, required=False, label="Name", help_text="For example 2027.")
     start_date = forms.DateField(required=False, widget=DateInput, label="First day")
     end_date = forms.DateField(required=False, widget=DateInput, label="Last day")
     source_session = forms.ModelChoiceField(

@@ -248,6 +248,7 @@ def _review_context(setup: SessionSetup) -> dict:
         "running": bool(execution) and execution.status in (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING),
         "attached": attached, "new_year": setup.academic_session, "old_year": setup.source_session,
         "class_count": services.source_classes(setup).count(), "new_class_count": services.new_classes(setup).count(),
+        "history_classes": list(services.source_classes(setup)[:40]),
         "terms": list(setup.academic_session.children.order_by("start_date")) if setup.academic_session_id else [],
     }
 
