@@ -114,7 +114,7 @@ def unique_codes(n: int) -> list[str]:
 
 def bench_generation(world) -> None:
     from registrations.models import AccessCode
-    from registrations.services import access_codes_generate
+    from registrations.services.codes import access_codes_generate
 
     generate_times, plain_times = [], []
     for round_ in range(ROUNDS):

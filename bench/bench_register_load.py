@@ -130,11 +130,8 @@ def seed(*, codes: int) -> dict:
     from django.contrib.auth import get_user_model
 
     from registrations.choices import RegistrationMode, SessionStatus
-    from registrations.services import (
-        access_codes_generate,
-        registration_session_create,
-        registration_session_transition,
-    )
+    from registrations.services.codes import access_codes_generate
+    from registrations.services.sessions import registration_session_create, registration_session_transition
     from rostering.models import ClassDivision, District, GradeLevel, School
 
     district = District.objects.create(name="Bench district")

@@ -6,6 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from config.health import healthz, livez
 from config.settings import SECURE_CSP
 from config.views import dashboard
+from registrations.api.urls import review_patterns as registration_review_api
+from registrations.urls import review_patterns as registration_review_pages
 from rostering.graph.views import up as graph_up
 from rostering.oneroster.api.urls import token_view
 
@@ -18,7 +20,7 @@ urlpatterns = [
     path("", include("rostering.account_urls")),
     path("rostering/oneroster/", include("rostering.oneroster.urls")),
     path("rostering/", include("rostering.urls")),
-    path("registrations/submissions/", include("registrations.review_urls")),
+    path("registrations/submissions/", include(registration_review_pages)),
     path("registrations/", include("registrations.urls")),
     path("register", include("registrations.public.urls")),
     path("admin/", admin.site.urls),
@@ -28,7 +30,7 @@ urlpatterns = [
     path("api/v2/graph/", include("rostering.graph.urls")),
     path("api/up", graph_up, name="edlink_up"),
     path("integrations/", include("rostering.graph.staff_urls")),
-    path("api/v1/registrations/submissions", include("registrations.api.review_urls")),
+    path("api/v1/registrations/", include(registration_review_api)),
     path("api/v1/registrations/", include("registrations.api.urls")),
     path("api/v1/public/registrations/", include("registrations.public.api_urls")),
     path("api/v1/school/", include("session_setup.api.urls")),

@@ -8,6 +8,9 @@ from django.contrib import admin
 
 from registrations.models import (
     AccessCode,
+    AccessCodeStatusChange,
+    CodeGeneration,
+    CodeGenerationStatusChange,
     CodeAttempt,
     RegistrationSession,
     SessionStatusChange,
@@ -48,6 +51,14 @@ class SubmissionStatusChangeInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("actor")
 
 
+class AccessCodeStatusChangeInline(SubmissionStatusChangeInline):
+    model = AccessCodeStatusChange
+
+
+class CodeGenerationStatusChangeInline(SubmissionStatusChangeInline):
+    model = CodeGenerationStatusChange
+
+
 @admin.register(RegistrationSession)
 class RegistrationSessionAdmin(admin.ModelAdmin):
     list_display = ("title", "school", "mode", "status", "roster_policy", "expected_count", "created_at")
@@ -77,6 +88,7 @@ class AccessCodeAdmin(admin.ModelAdmin):
     readonly_fields = ("id", "code", "status", "print_batch", "roster_snapshot", "created_at", "first_used_at",
                        "revoked_at", "revoked_by")
     date_hierarchy = "created_at"
+    inlines = [AccessCodeStatusChangeInline]
 
 
 @admin.register(Submission)
@@ -102,6 +114,22 @@ class CodeAttemptAdmin(admin.ModelAdmin):
     search_fields = ("ip_address", "code_hint", "school_code")
     list_select_related = ("session",)
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CodeGeneration)
+class CodeGenerationAdmin(admin.ModelAdmin):
+    """Background code generations: read-only (they change only through the generation task)."""
+
+    list_display = ("created_at", "session", "status", "done", "total", "created_by")
+    list_filter = ("status",)
+    list_select_related = ("session", "created_by")
+    inlines = [CodeGenerationStatusChangeInline]
 
     def has_add_permission(self, request):
         return False

@@ -95,6 +95,19 @@ SUBMISSION_TRANSITIONS: dict[str, frozenset[str]] = {
     SubmissionStatus.CANCELLED: frozenset(),
 }
 
+# The access code's own lifecycle: it follows its submission's (CODE_STATUS_FOR_SUBMISSION).
+CODE_TRANSITIONS: dict[str, frozenset[str]] = {
+    CodeStatus.UNUSED: frozenset({CodeStatus.STARTED}),
+    CodeStatus.STARTED: frozenset({CodeStatus.SUBMITTED, CodeStatus.UNUSED}),
+    CodeStatus.SUBMITTED: frozenset(
+        {CodeStatus.NEEDS_CORRECTION, CodeStatus.APPROVED, CodeStatus.REJECTED, CodeStatus.UNUSED}
+    ),
+    CodeStatus.NEEDS_CORRECTION: frozenset({CodeStatus.SUBMITTED, CodeStatus.UNUSED}),
+    CodeStatus.APPROVED: frozenset({CodeStatus.IMPORTED}),
+    CodeStatus.REJECTED: frozenset(),
+    CodeStatus.IMPORTED: frozenset(),
+}
+
 # The access code's status follows its submission's.
 CODE_STATUS_FOR_SUBMISSION = {
     SubmissionStatus.DRAFT: CodeStatus.STARTED,
@@ -115,3 +128,20 @@ class PersonType(models.TextChoices):
 
 def person_type_for_mode(mode: str) -> str:
     return PersonType.TEACHER if mode == RegistrationMode.TEACHER_SELF_REGISTRATION else PersonType.STUDENT
+
+
+class GenerationStatus(models.TextChoices):
+    """A background code generation (batches above ``CODE_GENERATION_TASK_THRESHOLD``)."""
+
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+
+
+GENERATION_TRANSITIONS: dict[str, frozenset[str]] = {
+    GenerationStatus.QUEUED: frozenset({GenerationStatus.RUNNING, GenerationStatus.FAILED}),
+    GenerationStatus.RUNNING: frozenset({GenerationStatus.COMPLETED, GenerationStatus.FAILED}),
+    GenerationStatus.COMPLETED: frozenset(),
+    GenerationStatus.FAILED: frozenset(),
+}

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from registrations.choices import CodeFormat, CodeStatus, RegistrationMode, SessionStatus
 from registrations.models import AccessCode, RegistrationSession
-from registrations.participation import submission_save_draft, submission_submit
-from registrations.review import submission_approve, submission_reject, submission_request_correction
-from registrations.services import (
-    access_codes_generate,
-    registration_session_create,
-    registration_session_transition,
-)
+from registrations.services.codes import access_codes_generate
+from registrations.services.participation import submission_save_draft, submission_submit
+from registrations.services.review import submission_approve, submission_reject, submission_request_correction
+from registrations.services.sessions import registration_session_create, registration_session_transition
 
 VERIFY_TITLE = "Form 1A details check 2026"
 TEACHER_TITLE = "Teacher profiles 2026"
@@ -126,7 +123,7 @@ def seed(demo) -> None:
 
 
 def registration_session_update_expected(session, count: int) -> None:
-    from registrations.services import registration_session_update
+    from registrations.services.sessions import registration_session_update
 
     registration_session_update(actor=session.created_by, session=session, data={"expected_count": count})
 

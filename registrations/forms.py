@@ -1,4 +1,4 @@
-"""Staff forms for registration sessions and access codes.
+"""Staff forms: registration sessions, access codes, the review queue and its actions.
 
 Forms only parse input and limit choice lists to what the user may pick; every rule (placement lock,
 roster policy, requiredFields/approvalPolicy, lifecycle) is checked by ``registrations.services``,
@@ -7,6 +7,7 @@ whose ``ValidationError`` is put back on these fields by ``apply_service_errors`
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -14,15 +15,17 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Q
 
 from registrations.choices import (
-    EDITABLE_WHEN_LIVE,
     SHORT_CODE_WARNING,
     CodeFormat,
-    CodeStatus,
+    PersonType,
     RegistrationMode,
     RosterPolicy,
     SessionStatus,
 )
-from registrations.services import MAX_CODES_PER_REQUEST, default_roster_policy
+from registrations.filtersets import CODE_STATUS_CHOICES, SUBMISSION_STATUS_CHOICES
+from registrations.models import CodeAttempt
+from registrations.services.codes import MAX_CODES_PER_REQUEST
+from registrations.services.review import MAX_BULK
 from registrations.validators import (
     APPROVAL_DEFAULTS,
     CATALOGUE,
@@ -31,6 +34,8 @@ from registrations.validators import (
     REQUIRED,
     REQUIRED_FIELDS_MAX_BYTES,
     default_approval_policy,
+    default_roster_policy,
+    session_editable_fields,
 )
 from rostering.common.jsonio import JSONInputError, decode
 from rostering.models import AcademicSession, ClassDivision, GradeLevel, School
@@ -301,14 +306,21 @@ class SessionForm(forms.Form):
             self.initial["approval_auto_unchanged"] = False
 
     def _lock_for_status(self, status: str) -> None:
-        """Draft: everything but mode/school. Open/paused: the seed's 'limited' fields. Closed: nothing."""
-        self.read_only = status in (SessionStatus.CLOSED, SessionStatus.ARCHIVED)
-        live_editable = set(EDITABLE_WHEN_LIVE) | {rf_field_name(s.key) for s in CATALOGUE} | set(APPROVAL_FIELDS) | {
-            "approval_review"
-        }
+        """Disable what the service would refuse in this status (``validators.session_editable_fields``)."""
+        editable = session_editable_fields(status)
+        self.read_only = not editable
         for name, field in self.fields.items():
-            if self.read_only or (status != SessionStatus.DRAFT and name not in live_editable):
+            if self._model_field(name) not in editable:
                 field.disabled = True
+
+    @staticmethod
+    def _model_field(name: str) -> str:
+        """The session field a form field edits (the requiredFields table and the approval settings)."""
+        if name.startswith("rf_"):
+            return "required_fields"
+        if name in APPROVAL_FIELDS or name == "approval_review":
+            return "approval_policy"
+        return name
 
     # --- refresh (htmx) -----------------------------------------------------------------------------
 
@@ -420,7 +432,7 @@ class SessionFilterForm(forms.Form):
         self.is_valid()
         data = self.cleaned_data
         return {
-            "q": data.get("q") or "",
+            "search": data.get("q") or "",
             "status": data.get("status") or "",
             "mode": data.get("mode") or "",
             "school_id": data["school"].pk if data.get("school") else None,
@@ -470,16 +482,130 @@ class CodeGenerateForm(forms.Form):
         }
 
 
-CODE_FILTER_STATUSES = [
-    ("", "Any status"),
-    ("live", "Live (not revoked)"),
-    *CodeStatus.choices,
-    ("revoked", "Revoked"),
-]
-
-
 class CodeFilterForm(forms.Form):
+    """The codes tab's filters (GET ``q``, ``status``, ``batch``), as ``AccessCodeFilterSet`` filters."""
+
     q = forms.CharField(label="Search", required=False,
                         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Code or name"}))
-    status = forms.ChoiceField(required=False, choices=CODE_FILTER_STATUSES)
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *CODE_STATUS_CHOICES])
     batch = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def filters(self) -> dict[str, Any]:
+        """The valid filters (an invalid value is left out on its own)."""
+        self.is_valid()
+        data = self.cleaned_data
+        return {"search": data.get("q") or "", "status": data.get("status") or "",
+                "print_batch": data.get("batch")}
+
+
+# --- the review queue --------------------------------------------------------------------------------
+
+ALL_STATUSES = "all"
+
+
+class SubmissionFilterForm(forms.Form):
+    """The queue's filters (GET). Without a status the queue shows what awaits review."""
+
+    q = forms.CharField(
+        label="Search", required=False, max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": "Name, code or number", "type": "search"}),
+    )
+    status = forms.ChoiceField(label="Status", required=False,
+                               choices=[*SUBMISSION_STATUS_CHOICES[:1], (ALL_STATUSES, "All statuses"),
+                                        *SUBMISSION_STATUS_CHOICES[1:]])
+    session = forms.ChoiceField(label="Session", required=False)
+    person_type = forms.ChoiceField(label="Person type", required=False,
+                                    choices=[("", "Everyone"), *PersonType.choices])
+    class_division = forms.ChoiceField(label="Class", required=False)
+
+    def __init__(self, *args, sessions=(), classes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["session"].choices = [("", "All sessions")] + [
+            (str(s.pk), f"{s.title} · {s.school.name}") for s in sessions
+        ]
+        self.fields["class_division"].choices = [("", "All classes")] + [
+            (str(c.pk), f"{c.name} · {c.school.name}") for c in classes
+        ]
+
+    def selector_filters(self) -> dict:
+        """The cleaned values as ``submission_list`` filters (a value that is not a choice is ignored)."""
+        data = {}
+        if self.is_bound:
+            self.is_valid()
+            data = self.cleaned_data
+        status = data.get("status") or self.initial_status()
+        return {
+            "search": data.get("q", ""),
+            "status": "" if status == ALL_STATUSES else status,
+            "session_id": data.get("session") or None,
+            "person_type": data.get("person_type") or None,
+            "class_division_id": data.get("class_division") or None,
+        }
+
+    @staticmethod
+    def initial_status() -> str:
+        return SUBMISSION_STATUS_CHOICES[0][0]
+
+
+class VersionedActionForm(forms.Form):
+    """Every action posts the version the reviewer saw: a newer one means someone else acted (409)."""
+
+    expected_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class ApproveForm(VersionedActionForm):
+    note = forms.CharField(label="Note (optional)", required=False, max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RejectForm(VersionedActionForm):
+    reason = forms.CharField(
+        label="Reason", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept in the history and shown to the participant. Rejection is final.",
+    )
+
+
+class CorrectionForm(VersionedActionForm):
+    message = forms.CharField(
+        label="Message to the participant", required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Say what to fix; the participant sees it when they enter their code again.",
+    )
+    flagged_fields = forms.MultipleChoiceField(
+        label="Fields to correct", required=False, widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, fields=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["flagged_fields"].choices = [(f.key, f.label) for f in fields]
+
+
+class BulkApproveForm(forms.Form):
+    ids = forms.CharField(required=False)  # replaced by the getlist parsing below
+    next = forms.CharField(required=False)
+
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data, **kwargs)
+        self._raw_ids = data.getlist("ids") if data is not None and hasattr(data, "getlist") else []
+
+    def clean(self):
+        cleaned = super().clean()
+        ids: list[uuid.UUID] = []
+        for raw in self._raw_ids:
+            try:
+                value = uuid.UUID(str(raw))
+            except ValueError:
+                raise forms.ValidationError("The selection contains an invalid id.") from None
+            if value not in ids:
+                ids.append(value)
+        if not ids:
+            raise forms.ValidationError("Select at least one submission to approve.")
+        if len(ids) > MAX_BULK:
+            raise forms.ValidationError(f"Approve at most {MAX_BULK} submissions at a time.")
+        cleaned["ids"] = ids
+        return cleaned
+
+
+class CodeAttemptFilterForm(forms.Form):
+    outcome = forms.ChoiceField(label="Outcome", required=False,
+                                choices=[("", "All outcomes"), *CodeAttempt.Outcome.choices])

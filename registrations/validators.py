@@ -1,5 +1,8 @@
 """Rules shared by the staff API, the staff pages, the public /register pages and the services.
 
+- the participant form's fields (``FormField``) and the checks on a participant's answers
+  (``check_payload``, ``changed_fields``): drafts keep what can be understood, a submit needs everything.
+
 - ``requiredFields``: which fields the participant form shows, per mode, and their rules.
 - ``approvalPolicy``: how submissions are reviewed and imported.
 - the session scope (school-wide, grade-locked, class-locked) and the placement lock that
@@ -37,14 +40,24 @@ Keys left out keep the mode's default. approvalPolicy format (JSON)::
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
-from registrations.choices import RegistrationMode
-from rostering.common.patterns import PatternError, compile_pattern
+from registrations.choices import (
+    EDITABLE_WHEN_LIVE,
+    IMMUTABLE_FIELDS,
+    RegistrationMode,
+    RosterPolicy,
+    SessionStatus,
+)
+from rostering.common.jsonio import encoded_size
+from rostering.common.patterns import PatternError, compile_pattern, fullmatch
 
 M = RegistrationMode
 # Size caps of the stored JSON documents (checked by the model fields' validators and the staff form).
@@ -244,6 +257,10 @@ APPROVAL_DEFAULTS: dict[str, Any] = {
 APPROVAL_REVIEW_VALUES = ("manual", "auto_approve")
 
 
+def default_roster_policy(mode: str) -> str:
+    return RosterPolicy.PRELOADED_ONLY if mode == RegistrationMode.STUDENT_VERIFICATION else RosterPolicy.OPEN_WITH_CODE
+
+
 def default_approval_policy(mode: str) -> dict[str, Any]:
     policy = dict(APPROVAL_DEFAULTS)
     if mode == M.STUDENT_VERIFICATION:
@@ -278,6 +295,46 @@ def validate_approval_policy(value: Any, *, mode: str) -> dict[str, Any]:
     if errors:
         raise ValidationError({"approval_policy": errors})
     return result
+
+
+SESSION_FIELDS = (
+    "mode", "school", "title", "description", "class_division", "grade_level", "academic_year", "term",
+    "starts_at", "ends_at", "expected_count", "roster_policy", "required_fields", "approval_policy",
+)
+CAMEL = {
+    "mode": "mode", "school": "schoolId", "title": "title", "description": "description",
+    "class_division": "classDivisionId", "grade_level": "gradeLevelId", "academic_year": "academicYearId",
+    "term": "termId", "starts_at": "startsAt", "ends_at": "endsAt", "expected_count": "expectedCount",
+    "roster_policy": "rosterPolicy", "required_fields": "requiredFields", "approval_policy": "approvalPolicy",
+    "status": "status",
+}
+
+
+
+
+def session_editable_fields(status: str) -> frozenset[str]:
+    """What staff may change in a session of this status: a draft everything but mode and school, an open or
+    paused one the seed's 'limited' fields, a closed or archived one nothing."""
+    if status in (SessionStatus.CLOSED, SessionStatus.ARCHIVED):
+        return frozenset()
+    if status == SessionStatus.DRAFT:
+        return frozenset(SESSION_FIELDS) - IMMUTABLE_FIELDS
+    return EDITABLE_WHEN_LIVE
+
+
+def session_edit_refusal(status: str, name: str) -> str | None:
+    """Why field ``name`` cannot change in this status (``None``: it can)."""
+    label = CAMEL.get(name, name)
+    if name in IMMUTABLE_FIELDS:
+        return f"'{label}' cannot be changed after the session is created."
+    if status in (SessionStatus.CLOSED, SessionStatus.ARCHIVED):
+        return f"A {status} session cannot be edited ('{label}')."
+    if name not in session_editable_fields(status):
+        return (
+            f"'{label}' can only be changed while the session is a draft; it is {status}. "
+            f"Editable now: {', '.join(CAMEL[f] for f in sorted(EDITABLE_WHEN_LIVE))}."
+        )
+    return None
 
 
 # --- scope and placement lock -------------------------------------------------------------------
@@ -335,43 +392,224 @@ def validate_session_scope(*, district, school, class_division=None, grade_level
     return Scope(grade_level=grade_level, class_division=class_division)
 
 
-def enforce_placement(*, session, grade_level_id=None, class_division_id=None, selection=None) -> Scope:
+def enforce_placement(*, session, context, grade_level_id=None, class_division_id=None) -> Scope:
     """The placement a participant's save or submit ends up with. The session's locks always win.
 
-    ``selection`` is a mapping of allowed objects (``{"grade_levels": {id: obj}, "class_divisions": {id: obj}}``)
-    for the session's school; ids outside it are refused.
+    ``context`` is the session's ``SelectionContext`` (``registrations.selectors.selection_context``): the
+    grades and classes of its school. An id outside it is refused; no further query is made.
     """
-    from django.db.models import Q
-
-    from rostering.models import ClassDivision, GradeLevel
-
     if session.class_division_id:
         return Scope(grade_level=session.class_division.grade_level, class_division=session.class_division)
     grade = session.grade_level if session.grade_level_id else None
     if grade is None and grade_level_id:
-        grade = GradeLevel.objects.filter(pk=grade_level_id, district_id=session.district_id).filter(
-            Q(school__isnull=True) | Q(school_id=session.school_id)
-        ).first() if _is_uuid(grade_level_id) else None
+        grade = context.grade_level(grade_level_id) if _is_uuid(grade_level_id) else None
         if grade is None:
             raise ValidationError({"grade_level_id": "Choose a grade from the list."})
     division = None
     if class_division_id:
-        division = ClassDivision.objects.select_related("grade_level").filter(
-            pk=class_division_id, school_id=session.school_id
-        ).first() if _is_uuid(class_division_id) else None
+        division = context.class_division(class_division_id) if _is_uuid(class_division_id) else None
         if division is None:
             raise ValidationError({"class_division_id": "Choose a class from the list."})
         if grade is not None and division.grade_level_id != grade.pk:
             raise ValidationError({"class_division_id": f"Class {division.name} is not in {grade.name}."})
-        grade = division.grade_level
+        grade = context.grade_level(division.grade_level_id) or division.grade_level
     return Scope(grade_level=grade, class_division=division)
 
 
 def _is_uuid(value) -> bool:
-    import uuid
-
     try:
         uuid.UUID(str(value))
     except (ValueError, TypeError, AttributeError):
         return False
     return True
+
+
+# --- the participant form and its answers ---------------------------------------------------------
+
+MAX_TEXT = 300
+MAX_PAYLOAD_BYTES = 64 * 1024  # a whole set of answers, as JSON; far above any real form
+NOT_SAVED = "This answer was not saved."
+PLACEMENT_KEYS = ("grade_level_id", "class_division_id")
+
+
+@dataclass
+class FormField:
+    key: str
+    label: str
+    type: str
+    state: str
+    group: str
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    pattern: str | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    help: str = ""
+    locked: bool = False
+    custom: bool = False
+
+    @property
+    def required(self) -> bool:
+        return self.state == REQUIRED
+
+    def as_json(self) -> dict[str, Any]:
+        data = {
+            "key": self.key, "label": self.label, "type": self.type, "state": self.state, "group": self.group,
+            "required": self.required, "locked": self.locked,
+        }
+        if self.choices:
+            data["choices"] = [{"value": v, "label": lbl} for v, lbl in self.choices]
+        for name, value in (("pattern", self.pattern), ("minLength", self.min_length), ("maxLength", self.max_length),
+                            ("help", self.help)):
+            if value not in (None, ""):
+                data[name] = value
+        return data
+
+
+GROUP_TITLES = {
+    "personal": "About you", "contact": "Contact details", "guardian": "Parent or guardian",
+    "history": "Previous school", "professional": "Teaching", "placement": "Class placement", "custom": "More questions",
+}
+
+
+
+@dataclass
+class CheckedPayload:
+    data: dict[str, Any]
+    errors: dict[str, list[str]]
+    missing: list[str]
+
+
+def _is_blank(value) -> bool:
+    return value is None or value == "" or value == []
+
+
+def check_payload(fields: list[FormField], payload: Any) -> CheckedPayload:
+    """Keep only the form's fields, normalise their values, and say what is wrong or missing.
+
+    Drafts store what could be understood (with errors listed as warnings); a submit needs no errors
+    and nothing missing.
+    """
+    if not isinstance(payload, dict):
+        raise ValidationError({"payload": "The answers must be a JSON object of field: value."})
+    try:
+        size = encoded_size(payload)
+    except (TypeError, ValueError):
+        raise ValidationError({"payload": "The answers must be plain JSON values."}) from None
+    if size > MAX_PAYLOAD_BYTES:
+        raise ValidationError({"payload": f"The answers are {size:,} bytes; at most {MAX_PAYLOAD_BYTES:,} are accepted."})
+    known = {f.key for f in fields} | set(CATALOGUE_BY_KEY)
+    unknown = sorted(k for k in payload if k not in known)
+    if unknown:
+        raise ValidationError({"payload": f"Unknown field(s): {', '.join(unknown[:10])}."})
+    data: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    missing: list[str] = []
+    for f in fields:
+        raw = payload.get(f.key)
+        try:
+            value = _normalise(f, raw)
+        except ValidationError as exc:
+            errors[f.key] = exc.messages
+            value = _keepable(f, raw)
+            if value is None and not _is_blank(raw):
+                errors[f.key] = [*exc.messages, NOT_SAVED]
+        if not _is_blank(value):
+            data[f.key] = value
+        elif f.required:
+            missing.append(f.key)
+    return CheckedPayload(data=data, errors=errors, missing=missing)
+
+
+def field_limit(f: FormField) -> int:
+    """The most characters an answer to ``f`` may have (and so the most a draft keeps)."""
+    return min(f.max_length, MAX_TEXT) if f.max_length is not None else MAX_TEXT
+
+
+def _keepable(f: FormField, raw: Any) -> str | None:
+    """What a draft keeps of an answer that has an error: the text as typed, so the participant can fix it,
+    but only when it is within the field's limits; otherwise nothing (and the error says so)."""
+    if not isinstance(raw, str) or f.type in {"subjects", "classes", "boolean"}:
+        return None
+    text = raw.strip()
+    if not text or "\x00" in text or len(text) > field_limit(f):
+        return None
+    return text
+
+
+def _normalise(f: FormField, raw: Any) -> Any:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, str) and "\x00" in raw:
+        raise ValidationError("Remove the NUL character (\\u0000): it cannot be stored.")
+    if f.type in {"subjects", "classes"}:
+        values = raw if isinstance(raw, list) else [raw]
+        allowed = {v for v, _ in f.choices}
+        if not all(isinstance(v, str) for v in values) or not set(values) <= allowed:
+            raise ValidationError("Choose from the list.")
+        return sorted(set(values), key=values.index)
+    if f.type == "boolean":
+        if isinstance(raw, bool):
+            return raw
+        if str(raw).lower() in {"true", "on", "1", "yes"}:
+            return True
+        if str(raw).lower() in {"false", "off", "0", "no"}:
+            return False
+        raise ValidationError("Answer yes or no.")
+    if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):
+        raise ValidationError("Enter text.")
+    value = str(raw).strip()
+    if len(value) > MAX_TEXT:
+        raise ValidationError(f"At most {MAX_TEXT} characters.")
+    if not value:
+        return None
+    if f.type == "date":
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValidationError("Enter a date as YYYY-MM-DD.") from None
+        if day > dt.date.today() or day.year < 1900:
+            raise ValidationError("Enter a real date in the past.")
+        return day.isoformat()
+    if f.type == "number":
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValidationError("Enter a number.") from None
+        return int(number) if number.is_integer() else number
+    if f.type == "email":
+        validate_email(value)
+        value = value.lower()
+    if f.type == "tel" and not re.fullmatch(r"\+?[0-9][0-9 ()\-]{5,20}", value):
+        raise ValidationError("Enter a phone number, e.g. +263 77 123 4567.")
+    if f.choices and f.type in {"choice", "grade_level", "class_division"} and value not in {v for v, _ in f.choices}:
+        raise ValidationError("Choose from the list.")
+    if f.min_length is not None and len(value) < f.min_length:
+        raise ValidationError(f"At least {f.min_length} characters.")
+    if f.max_length is not None and len(value) > f.max_length:
+        raise ValidationError(f"At most {f.max_length} characters.")
+    if f.pattern and not _matches(f.pattern, value):
+        raise ValidationError("This does not have the expected format.")
+    return value
+
+
+def _matches(pattern: str, value: str) -> bool:
+    """Staff patterns run on RE2 (linear time). One stored before RE2 was required and that RE2 can't
+    run is not enforced: the staff check refuses such patterns on every save now."""
+    try:
+        return fullmatch(pattern, value)
+    except PatternError:
+        return True
+
+
+def changed_fields(snapshot: dict[str, Any], data: dict[str, Any], fields: list[FormField]) -> list[str]:
+    """Keys whose answer differs from the roster snapshot (student verification)."""
+    changed = []
+    for f in fields:
+        if f.key not in snapshot:
+            continue
+        before = snapshot.get(f.key) or None
+        after = data.get(f.key) or None
+        if (str(before).strip().lower() if before else None) != (str(after).strip().lower() if after else None):
+            changed.append(f.key)
+    return changed
+

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
@@ -70,8 +71,8 @@ def grants_for(user: AbstractBaseUser | AnonymousUser | None) -> tuple[Grant, ..
         return ()
     cached = getattr(user, "_school_sessions_grants", None)
     if cached is None:
-        from rostering.models import Membership
-
+        # Through the app registry, not an import: models.py imports this module (TenantQuerySet).
+        Membership = apps.get_model("rostering", "Membership")
         cached = tuple(
             Grant(district_id=d, school_id=s, role=r)
             for d, s, r in Membership.objects.filter(user=user).values_list("district_id", "school_id", "role")
@@ -99,6 +100,11 @@ def has_perm(user, perm: str, *, district_id, school_id=None) -> bool:
 def require_perm(user, perm: str, *, district_id, school_id=None) -> None:
     if not has_perm(user, perm, district_id=district_id, school_id=school_id):
         raise PermissionDenied("Your role does not allow this action here.")
+
+
+def has_perm_on(user, perm: str, obj) -> bool:
+    """``has_perm`` for an object that carries its ``district_id`` (and ``school_id``, if it has one)."""
+    return has_perm(user, perm, district_id=obj.district_id, school_id=getattr(obj, "school_id", None))
 
 
 def has_any_perm(user, perm: str) -> bool:

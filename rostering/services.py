@@ -411,3 +411,87 @@ def integration_token_record_request(*, token: IntegrationToken, resource: str) 
             [meta.get_field("token").get_db_prep_value(token.pk, connection),
              meta.get_field("hour").get_db_prep_value(hour, connection), resource[:32]],
         )
+
+
+# --- roster writes of imports from other apps (registrations) ---------------------------------------------
+# The importing app has checked its own permission (approving a registration imports it, whoever approved);
+# these only write the roster, with the roster's own rules.
+
+
+def _refusal(exc: ValidationError) -> ValidationError:
+    if hasattr(exc, "error_dict"):
+        return ValidationError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()))
+    return ValidationError("; ".join(exc.messages))
+
+
+@transaction.atomic
+def person_import(
+    *,
+    district_id,
+    person: Person | None,
+    role: str,
+    fields: dict[str, Any],
+    sis_id: str = "",
+    school_id=None,
+    grade_level_id=None,
+    national_id: str = "",
+    properties: dict[str, Any] | None = None,
+) -> Person:
+    """Create (``person=None``) or update a person from collected data. A number (``sis_id``) that belongs to
+    someone else, or a value the roster refuses, is a ``ValidationError`` with one readable message."""
+    if person is None:
+        person = Person(district_id=district_id, role=role)
+    for name, value in fields.items():
+        setattr(person, name, value)
+    if sis_id and sis_id != person.sis_id:
+        clash = Person.objects.filter(district_id=person.district_id, sis_id=sis_id).exclude(pk=person.pk).first()
+        if clash:
+            raise ValidationError(f"Number {sis_id} already belongs to {clash.full_name}.")
+        person.sis_id = sis_id
+    if school_id is not None:
+        person.school_id = school_id
+    if grade_level_id is not None:
+        person.grade_level_id = grade_level_id
+    if national_id:
+        ids = [i for i in person.identifiers if i.get("type") != "national_id"]
+        person.identifiers = [*ids, {"type": "national_id", "value": national_id}]
+    if properties:
+        person.properties = {**(person.properties or {}), **properties}
+    try:
+        person.full_clean()
+    except ValidationError as exc:
+        raise _refusal(exc) from exc
+    person.save()
+    return person
+
+
+@transaction.atomic
+def student_enrollment_place(*, person: Person, class_division: ClassDivision, academic_session_id=None) -> Enrollment:
+    """A student is in one class per school year: enroll them in ``class_division`` and leave the other classes
+    of the same school and year. Doing it twice changes nothing."""
+    others = Enrollment.objects.filter(person=person, role="student", class_division__school_id=class_division.school_id)
+    if academic_session_id:
+        others = others.filter(academic_session_id=academic_session_id) | others.filter(
+            class_division__academic_session_id=academic_session_id
+        )
+    others.exclude(class_division=class_division).delete()
+    enrollment, _created = Enrollment.objects.get_or_create(
+        person=person, class_division=class_division, role="student", subject=None,
+        defaults={"district_id": person.district_id, "academic_session_id": academic_session_id},
+    )
+    return enrollment
+
+
+@transaction.atomic
+def teacher_enrollments_add(*, person: Person, class_divisions, subject: Subject | None = None,
+                            academic_session_id=None) -> list[Enrollment]:
+    """Enroll a teacher in classes (with one subject, or none); existing enrollments are kept as they are."""
+    enrollments = []
+    for division in class_divisions:
+        enrollment, _created = Enrollment.objects.get_or_create(
+            person=person, class_division=division, role="teacher", subject=subject,
+            defaults={"district_id": person.district_id,
+                      "academic_session_id": academic_session_id or division.academic_session_id},
+        )
+        enrollments.append(enrollment)
+    return enrollments

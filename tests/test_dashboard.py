@@ -3,11 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from registrations.services import (
-    access_codes_generate,
-    registration_session_create,
-    registration_session_transition,
-)
+from registrations.services.codes import access_codes_generate
+from registrations.services.sessions import registration_session_create, registration_session_transition
 
 pytestmark = pytest.mark.django_db
 

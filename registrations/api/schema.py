@@ -1,13 +1,12 @@
 """OpenAPI documentation of the registrations API: the JSON settings formats, error bodies, examples.
 
-The error bodies match ``rostering.common.exceptions.api_exception_handler``; the ``requiredFields`` and
+The error bodies are ``rostering.common.schema``'s (this module says what each status means here); the ``requiredFields`` and
 ``approvalPolicy`` schemas describe what ``registrations.validators`` accepts.
 """
 
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
-from rest_framework import serializers
 
 from registrations.validators import (
     APPROVAL_DEFAULTS,
@@ -16,6 +15,7 @@ from registrations.validators import (
     CUSTOM_TYPES,
     FIELD_STATES,
 )
+from rostering.common import schema
 
 # --- requiredFields / approvalPolicy --------------------------------------------------------------
 
@@ -143,29 +143,6 @@ APPROVAL_POLICY_SCHEMA = {
 # --- errors ---------------------------------------------------------------------------------------
 
 
-class RegistrationApiErrorSerializer(serializers.Serializer):
-    """``{"detail", "code"}``: every error that is not a validation error."""
-
-    detail = serializers.CharField(help_text="A sentence for a human.")
-    code = serializers.CharField(help_text="A stable machine-readable code, e.g. `not_found`, `invalid_transition`.")
-
-
-class RegistrationApiValidationErrorSerializer(RegistrationApiErrorSerializer):
-    """``{"detail", "code": "invalid", "errors": {field: [messages]}}``: bad input, nothing was written."""
-
-    errors = serializers.DictField(
-        child=serializers.JSONField(),
-        help_text="Messages per input field, under the API's camelCase names (`non_field_errors` for the whole).",
-    )
-
-
-class RegistrationTransitionErrorSerializer(RegistrationApiErrorSerializer):
-    """A refused status change: names the current status and the allowed targets."""
-
-    currentStatus = serializers.CharField(required=False)
-    allowedTargets = serializers.ListField(child=serializers.CharField(), required=False)
-
-
 _DESCRIPTIONS = {
     400: "Bad input (validation, unknown or out-of-reach ids, malformed JSON, bad filter or page size). "
     "Nothing was written.",
@@ -210,13 +187,43 @@ _EXAMPLES = {
 
 
 def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
-    """``{400: OpenApiResponse(...), …}`` for ``extend_schema(responses=...)``."""
-    serializer_for = {400: RegistrationApiValidationErrorSerializer, 409: RegistrationTransitionErrorSerializer}
-    return {
-        code: OpenApiResponse(
-            response=serializer_for.get(code, RegistrationApiErrorSerializer),
-            description=_DESCRIPTIONS[code],
-            examples=[_EXAMPLES[code]],
-        )
-        for code in codes
-    }
+    """``{400: OpenApiResponse(...), …}`` for ``extend_schema(responses=...)`` of the sessions and codes API."""
+    return schema.error_responses(codes, descriptions=_DESCRIPTIONS, examples=_EXAMPLES)
+
+
+# --- the review queue's errors ------------------------------------------------------------------------
+_REVIEW = {
+    400: ("Bad input: malformed JSON, unknown keys, a missing reason or message the session's policy requires, "
+          "a flagged field that is not on the form, a bad filter or page size. Nothing was written.",
+          OpenApiExample("Reason required", value={
+              "detail": "Give a reason for the rejection.", "code": "invalid",
+              "errors": {"reason": ["Give a reason for the rejection."]}})),
+    401: ("Missing, invalid, expired or revoked credentials.",
+          OpenApiExample("Not authenticated", value={"detail": "Invalid, expired or revoked token.",
+                                                     "code": "authentication_failed"})),
+    403: ("Your role does not allow this here (viewers are read-only; only roles that manage registrations "
+          "import).",
+          OpenApiExample("Role too low", value={"detail": "Your role does not allow reviewing submissions.",
+                                                "code": "permission_denied"})),
+    404: ("No such submission, or it is outside your districts and schools (class teachers: outside their "
+          "classes).",
+          OpenApiExample("Not found", value={"detail": "Not found.", "code": "not_found"})),
+    409: ("Refused because of the submission's state: `invalid_transition` (the status does not allow the "
+          "action), `stale_version` (expectedVersion is not the current version) or `import_failed`. Nothing "
+          "changed (a failed import records its reason on the submission).",
+          OpenApiExample("Stale version", value={
+              "detail": "This submission changed since you opened it (another reviewer or the participant acted). "
+                        "Reload it.", "code": "stale_version", "currentVersion": 4, "status": "approved"})),
+}
+_INVALID_TRANSITION = OpenApiExample("Invalid transition", value={
+    "detail": "Cannot move this submission from 'imported' to 'approved'. From 'imported' the allowed targets "
+              "are: none (final status).",
+    "code": "invalid_transition", "currentStatus": "imported", "allowedTargets": []})
+
+
+def review_error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    """The same for the review queue API (its 409s: invalid transition, stale version, failed import)."""
+    descriptions = {code: description for code, (description, _example) in _REVIEW.items()}
+    examples = {code: [example, _INVALID_TRANSITION] if code == 409 else [example]
+                for code, (_description, example) in _REVIEW.items()}
+    return schema.error_responses(codes, descriptions=descriptions, examples=examples)

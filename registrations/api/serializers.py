@@ -5,10 +5,14 @@
 - Input: create/update/transition/generate/revoke serializers. They check types and resolve ids among
   the objects the requesting user can see (an unknown or another district's id is a 400); the rules
   (editing per status, placement lock, roster policies, JSON settings) are the services' and validators'.
+- The review queue: submissions (list, detail with what a reviewer needs beside it), the review actions'
+  bodies and the bulk approval's result.
 - Unknown input keys are refused (400) rather than silently dropped, so a typo never goes unnoticed.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -19,48 +23,23 @@ from registrations.choices import (
     SESSION_TRANSITIONS,
     CodeFormat,
     CodeStatus,
+    PersonType,
     RegistrationMode,
     RosterPolicy,
     SessionStatus,
+    SubmissionStatus,
 )
 from registrations.codes import format_code
+from registrations.filtersets import AWAITING_REVIEW, CODE_STATUS_CHOICES
 from registrations.models import RegistrationSession
 from registrations.selectors import progress_from_annotated, registration_progress
-from registrations.services import MAX_CODES_PER_REQUEST
-from rostering.common.fields import BoundedJSONField
+from registrations.services.codes import MAX_CODES_PER_REQUEST
+from registrations.services.review import MAX_BULK
+from rostering.common.fields import BoundedJSONField, ScopedRelatedIdField
+from rostering.common.serializers import StrictInputSerializer
 from rostering.models import AcademicSession, ClassDivision, GradeLevel, School
 
 # --- shared pieces --------------------------------------------------------------------------------
-
-
-class ScopedIdField(serializers.PrimaryKeyRelatedField):
-    """A ``…Id`` field whose choices are the objects the requesting user can see (``for_user``).
-
-    An unknown id, another district's id and an id outside the user's schools are the same 400.
-    """
-
-    default_error_messages = {
-        "does_not_exist": 'No {model} with id "{pk_value}" that you can see.',
-        "incorrect_type": "Must be a UUID.",
-    }
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("pk_field", serializers.UUIDField())
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        return super().get_queryset().for_user(getattr(request, "user", None))
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, str):
-            self.fail("incorrect_type")
-        pk = self.pk_field.to_internal_value(data)
-        queryset = self.get_queryset()
-        try:
-            return queryset.get(pk=pk)
-        except queryset.model.DoesNotExist:
-            self.fail("does_not_exist", model=queryset.model._meta.verbose_name, pk_value=data)
 
 
 @extend_schema_field(REQUIRED_FIELDS_SCHEMA)
@@ -71,28 +50,6 @@ class RequiredFieldsField(BoundedJSONField):
 @extend_schema_field(APPROVAL_POLICY_SCHEMA)
 class ApprovalPolicyField(BoundedJSONField):
     """``approvalPolicy``: parsed as JSON here, checked by ``registrations.validators``."""
-
-
-class StrictInputSerializer(serializers.Serializer):
-    """Refuses keys it does not know (and says which are read-only), instead of ignoring them."""
-
-    read_only_hints: dict[str, str] = {}
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            writable = {name for name, f in self.fields.items() if not f.read_only}
-            unknown = [key for key in data if key not in writable]
-            if unknown:
-                raise serializers.ValidationError(
-                    {key: [self.read_only_hints.get(key, "Unknown field.")] for key in unknown}
-                )
-        return super().to_internal_value(data)
-
-    def create(self, validated_data):  # pragma: no cover - services write, never serializers
-        raise NotImplementedError("Writes go through registrations.services.")
-
-    def update(self, instance, validated_data):  # pragma: no cover
-        raise NotImplementedError("Writes go through registrations.services.")
 
 
 class RegistrationUserBriefSerializer(serializers.Serializer):
@@ -254,20 +211,20 @@ class RegistrationSessionInputMixin(serializers.Serializer):
         required=False, allow_blank=True, allow_null=True, max_length=5000,
         help_text="Shown on the public form below the title.",
     )
-    classDivisionId = ScopedIdField(
+    classDivisionId = ScopedRelatedIdField(
         source="class_division", queryset=ClassDivision.objects.all(), required=False, allow_null=True,
         help_text="Class-locked session: every participant is placed in this class; its grade is derived.",
     )
-    gradeLevelId = ScopedIdField(
+    gradeLevelId = ScopedRelatedIdField(
         source="grade_level", queryset=GradeLevel.objects.all(), required=False, allow_null=True,
         help_text="Grade-locked session (alone), or the class division's own grade (with classDivisionId); "
         "a different grade is a 400.",
     )
-    academicYearId = ScopedIdField(
+    academicYearId = ScopedRelatedIdField(
         source="academic_year", queryset=AcademicSession.objects.all(), required=False, allow_null=True,
         help_text="An academic session of type school_year in the session's district (and school, if it has one).",
     )
-    termId = ScopedIdField(
+    termId = ScopedRelatedIdField(
         source="term", queryset=AcademicSession.objects.all(), required=False, allow_null=True,
         help_text="A term (not a school year); with academicYearId, it must be a term of that year.",
     )
@@ -297,7 +254,7 @@ class RegistrationSessionCreateSerializer(RegistrationSessionInputMixin, StrictI
     """``POST /sessions``: a new draft session."""
 
     mode = serializers.ChoiceField(choices=RegistrationMode.choices)
-    schoolId = ScopedIdField(source="school", queryset=School.objects.all(), help_text="The session's school.")
+    schoolId = ScopedRelatedIdField(source="school", queryset=School.objects.all(), help_text="The session's school.")
     title = serializers.CharField(min_length=1, max_length=200, help_text="Displayed on the registration form.")
 
 
@@ -310,7 +267,7 @@ class RegistrationSessionUpdateSerializer(RegistrationSessionInputMixin, StrictI
     """
 
     mode = serializers.ChoiceField(choices=RegistrationMode.choices, required=False, help_text="Immutable.")
-    schoolId = ScopedIdField(
+    schoolId = ScopedRelatedIdField(
         source="school", queryset=School.objects.all(), required=False, help_text="Immutable."
     )
     title = serializers.CharField(min_length=1, max_length=200, required=False)
@@ -342,7 +299,7 @@ class RegistrationSessionListQuerySerializer(StrictInputSerializer):
 
 # --- access codes --------------------------------------------------------------------------------
 
-CODE_LIST_STATUSES = [*CodeStatus.values, "revoked", "expired"]
+CODE_LIST_STATUSES = [value for value, _label in CODE_STATUS_CHOICES]
 
 
 class AccessCodeSerializer(serializers.Serializer):
@@ -398,7 +355,8 @@ class AccessCodeListQuerySerializer(StrictInputSerializer):
 
     status = serializers.ChoiceField(
         choices=CODE_LIST_STATUSES, required=False,
-        help_text="A participant status (live codes only), or `revoked`, or `expired` (live codes past expiresAt).",
+        help_text="A participant status (live codes only), or `live` (not revoked), `revoked`, or `expired` (live "
+        "codes past expiresAt, never used in time).",
     )
     printBatchId = serializers.UUIDField(required=False, source="print_batch")
     search = serializers.CharField(
@@ -483,3 +441,210 @@ class AccessCodeRevokeSerializer(StrictInputSerializer):
     """Optional body of ``POST …/codes/{codeId}/revoke``."""
 
     reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+
+# --- review queue: input ----------------------------------------------------------------------------------------------
+
+
+class ExpectedVersionMixin(serializers.Serializer):
+    expectedVersion = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1,
+        help_text="The `version` you reviewed. If the submission changed since (another reviewer, or the "
+        "participant), the action is refused with a 409 `stale_version` and nothing changes. Leave it out to "
+        "act on whatever the current version is.",
+    )
+
+
+class SubmissionApproveSerializer(ExpectedVersionMixin, StrictInputSerializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="",
+                                 help_text="Kept in the history.")
+
+
+class SubmissionRejectSerializer(ExpectedVersionMixin, StrictInputSerializer):
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, default="",
+        help_text="Why. Required when the session's approvalPolicy.requireRejectReason is true (the default).",
+    )
+
+
+class SubmissionCorrectionSerializer(ExpectedVersionMixin, StrictInputSerializer):
+    message = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, default="",
+        help_text="What the participant should fix. Required when approvalPolicy.requireCorrectionMessage is "
+        "true (the default).",
+    )
+    flaggedFields = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, default=list, max_length=100,
+        help_text="Keys of the form's fields to highlight for the participant (e.g. `date_of_birth`). A key "
+        "that is not on this session's form is a 400.",
+    )
+
+
+class BulkApproveSerializer(StrictInputSerializer):
+    ids = serializers.ListField(
+        child=serializers.UUIDField(), min_length=1, max_length=MAX_BULK,
+        help_text=f"Submission ids to approve (at most {MAX_BULK}). Duplicates count once.",
+    )
+
+    def validate_ids(self, value):
+        return list(dict.fromkeys(value))
+
+
+class SubmissionListQuerySerializer(serializers.Serializer):
+    """The queue's filters (query parameters)."""
+
+    sessionId = serializers.UUIDField(required=False, help_text="Only this registration session.")
+    status = serializers.ChoiceField(
+        choices=[AWAITING_REVIEW, *SubmissionStatus.values], required=False,
+        help_text="One status, or `awaiting_review` for submitted + resubmitted.",
+    )
+    personType = serializers.ChoiceField(choices=PersonType.values, required=False)
+    classDivisionId = serializers.UUIDField(
+        required=False, help_text="Only this class (class teachers only ever see their own classes)."
+    )
+    search = serializers.CharField(
+        required=False, allow_blank=True, max_length=100,
+        help_text="Words of the participant's name, their access code (with or without dashes), or their "
+        "student/teacher number.",
+    )
+
+    def to_filters(self) -> dict[str, Any]:
+        data = self.validated_data
+        return {
+            "session_id": data.get("sessionId"),
+            "status": data.get("status"),
+            "person_type": data.get("personType"),
+            "class_division_id": data.get("classDivisionId"),
+            "search": data.get("search", ""),
+        }
+
+
+# --- review queue: output ---------------------------------------------------------------------------------------------
+
+
+class SubmissionReviewerSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, user) -> str:
+        return user.get_full_name() or user.get_username()
+
+
+class SubmissionValidationSummarySerializer(serializers.Serializer):
+    """Computed by the server on every save and submit."""
+
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
+                                   help_text="Messages per field key.")
+    missing = serializers.ListField(child=serializers.CharField(), required=False,
+                                    help_text="Required fields left empty.")
+    changedFields = serializers.ListField(child=serializers.CharField(), required=False,
+                                          help_text="Verifications: fields that differ from the roster snapshot.")
+    warnings = serializers.ListField(child=serializers.CharField(), required=False,
+                                     help_text="The same, as sentences for a human.")
+
+
+class SubmissionIdentitySerializer(serializers.Serializer):
+    """Key fields the server extracted from the payload."""
+
+    givenName = serializers.CharField(required=False)
+    familyName = serializers.CharField(required=False)
+    dateOfBirth = serializers.CharField(required=False)
+    phone = serializers.CharField(required=False)
+    guardianName = serializers.CharField(required=False)
+    guardianPhone = serializers.CharField(required=False)
+    number = serializers.CharField(required=False)
+    gradeLevelId = serializers.CharField(required=False)
+    classDivisionId = serializers.CharField(required=False)
+
+
+class SubmissionSerializer(serializers.Serializer):
+    """One submission in the queue."""
+
+    id = serializers.UUIDField(read_only=True)
+    sessionId = serializers.UUIDField(source="session_id", read_only=True)
+    accessCode = serializers.CharField(source="access_code.display_code", read_only=True,
+                                       help_text="The access code as printed (grouped with dashes).")
+    displayName = serializers.CharField(source="display_name", read_only=True)
+    personType = serializers.ChoiceField(source="person_type", choices=PersonType.choices, read_only=True)
+    status = serializers.ChoiceField(choices=SubmissionStatus.choices, read_only=True)
+    version = serializers.IntegerField(read_only=True,
+                                       help_text="Incremented on every save, submit and review: send it back as "
+                                       "`expectedVersion`.")
+    payload = serializers.JSONField(read_only=True, help_text="The raw form data, keyed by form field.")
+    normalizedIdentity = SubmissionIdentitySerializer(source="normalized_identity", read_only=True)
+    validationSummary = SubmissionValidationSummarySerializer(source="validation_summary", read_only=True)
+    gradeLevelId = serializers.UUIDField(source="grade_level_id", read_only=True, allow_null=True)
+    classDivisionId = serializers.UUIDField(source="class_division_id", read_only=True, allow_null=True)
+    correctionMessage = serializers.CharField(source="correction_message", read_only=True)
+    flaggedFields = serializers.ListField(source="flagged_fields", child=serializers.CharField(), read_only=True)
+    reviewReason = serializers.CharField(source="review_reason", read_only=True)
+    submittedAt = serializers.DateTimeField(source="submitted_at", read_only=True, allow_null=True)
+    reviewedBy = SubmissionReviewerSerializer(source="reviewed_by", read_only=True, allow_null=True)
+    reviewedAt = serializers.DateTimeField(source="reviewed_at", read_only=True, allow_null=True)
+    importedPersonId = serializers.UUIDField(source="imported_person_id", read_only=True, allow_null=True)
+    importedAt = serializers.DateTimeField(source="imported_at", read_only=True, allow_null=True)
+    importError = serializers.CharField(source="import_error", read_only=True,
+                                        help_text="Why the last import failed (empty when it did not).")
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+
+
+class SubmissionDuplicateSerializer(serializers.Serializer):
+    """A roster person who looks like this participant."""
+
+    id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(source="full_name", read_only=True)
+    role = serializers.CharField(read_only=True)
+    number = serializers.CharField(source="sis_id", read_only=True)
+    dateOfBirth = serializers.DateField(source="date_of_birth", read_only=True, allow_null=True)
+    schoolId = serializers.UUIDField(source="school_id", read_only=True, allow_null=True)
+    gradeLevelId = serializers.UUIDField(source="grade_level_id", read_only=True, allow_null=True)
+
+
+class SubmissionHistorySerializer(serializers.Serializer):
+    """One status change (who, from, to, when, why)."""
+
+    fromStatus = serializers.CharField(source="from_status", read_only=True,
+                                       help_text="Empty for the first draft.")
+    toStatus = serializers.CharField(source="to_status", read_only=True)
+    actor = SubmissionReviewerSerializer(read_only=True, allow_null=True,
+                                         help_text="The staff member; null for the participant or automatic steps.")
+    reason = serializers.CharField(read_only=True)
+    at = serializers.DateTimeField(source="created_at", read_only=True)
+
+
+ACTIONS = ("approve", "reject", "requestCorrection", "import")
+
+
+class SubmissionDetailSerializer(SubmissionSerializer):
+    """A submission with what a reviewer needs beside it."""
+
+    rosterSnapshot = serializers.JSONField(
+        source="access_code.roster_snapshot", read_only=True,
+        help_text="Verifications: what the roster held when the code was generated (empty for open codes).",
+    )
+    rosterMatchId = serializers.SerializerMethodField(
+        help_text="The roster person an import would update (null: an import creates a new person)."
+    )
+    possibleDuplicates = serializers.SerializerMethodField()
+    history = SubmissionHistorySerializer(source="status_changes.all", many=True, read_only=True)
+    allowedActions = serializers.SerializerMethodField(
+        help_text="What you may do now, given the status and your role."
+    )
+
+    def get_rosterMatchId(self, obj) -> str | None:
+        match = self.context.get("match")
+        return str(match.pk) if match is not None else None
+
+    @extend_schema_field(SubmissionDuplicateSerializer(many=True))
+    def get_possibleDuplicates(self, obj) -> list[dict]:
+        return SubmissionDuplicateSerializer(self.context.get("duplicates", []), many=True).data
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=ACTIONS)))
+    def get_allowedActions(self, obj) -> list[str]:
+        return list(self.context.get("allowed_actions", []))
+
+
+class BulkApproveResultSerializer(serializers.Serializer):
+    approved = serializers.ListField(child=serializers.UUIDField(), help_text="Ids that are now approved.")
+    failed = serializers.DictField(child=serializers.CharField(), help_text="Id → why it was not approved.")

@@ -1,22 +1,21 @@
-"""The seed's registration-session API and the access-code endpoints under a session.
+"""The registrations API: the seed's registration sessions, the access codes under a session, and the review
+queue (``/submissions``).
 
-Thin on purpose: reads start from ``RegistrationSession.objects.for_user(user)`` or the selectors (a
-session outside the user's schools is a 404), writes call ``registrations.services`` (role too low: 403;
-bad input: 400 under the API's camelCase names; a status that does not allow it: 409).
+Thin on purpose: reads go through the selectors (a session outside the user's schools, or a submission of a
+class a class teacher doesn't teach, is a 404); writes call one service each (role too low: 403; bad input:
+400 under the API's camelCase names; a status or version that does not allow it: 409; nothing is written on
+any refusal).
 """
 
 from __future__ import annotations
 
-import csv
-from contextlib import contextmanager
-from datetime import datetime
+import uuid
 
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q, QuerySet
-from django.http import Http404, StreamingHttpResponse
+from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
-from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -30,11 +29,13 @@ from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from registrations.api.schema import error_responses
+from registrations.api.schema import error_responses, review_error_responses
 from registrations.api.serializers import (
     AccessCodeListQuerySerializer,
     AccessCodeRevokeSerializer,
     AccessCodeSerializer,
+    BulkApproveResultSerializer,
+    BulkApproveSerializer,
     GenerateAccessCodesResultSerializer,
     GenerateAccessCodesSerializer,
     RegistrationProgressSerializer,
@@ -43,25 +44,49 @@ from registrations.api.serializers import (
     RegistrationSessionSerializer,
     RegistrationSessionTransitionSerializer,
     RegistrationSessionUpdateSerializer,
+    SubmissionApproveSerializer,
+    SubmissionCorrectionSerializer,
+    SubmissionDetailSerializer,
+    SubmissionListQuerySerializer,
+    SubmissionRejectSerializer,
+    SubmissionSerializer,
 )
-from registrations.choices import CodeStatus, SessionStatus
-from registrations.codes import format_code, normalize_code
-from registrations.models import AccessCode, RegistrationSession
+from registrations.choices import SessionStatus, SubmissionStatus
+from registrations.exports import CSV_COLUMNS, access_codes_csv_response
+from registrations.filtersets import REVIEWABLE
+from registrations.models import AccessCode, RegistrationSession, Submission
 from registrations.selectors import (
+    SESSION_RELATED,
+    access_code_list,
     attach_progress,
     build_progress,
+    can_manage,
+    can_review,
+    match_person,
+    possible_duplicates,
     registration_progress,
     registration_session_list,
+    submission_detail_queryset,
+    submission_list,
 )
-from registrations.services import (
-    CAMEL,
-    access_code_revoke,
-    access_codes_generate,
+from registrations.services.codes import access_code_revoke, access_codes_generate
+from registrations.services.review import (
+    submission_approve,
+    submission_reject,
+    submission_request_correction,
+    submissions_bulk_approve,
+)
+from registrations.services.roster_import import submission_import
+from registrations.services.sessions import (
     registration_session_create,
     registration_session_transition,
     registration_session_update,
 )
-from rostering.permissions import Perm, has_any_perm, has_perm, require_perm
+from registrations.validators import CAMEL
+from rostering.common.errors import Conflict
+from rostering.common.exceptions import renamed_errors
+from rostering.common.parsers import BoundedJSONParser
+from rostering.permissions import Perm, has_any_perm, require_perm
 
 CODE_CAMEL = {
     "count": "count",
@@ -73,7 +98,8 @@ CODE_CAMEL = {
 }
 TAG_SESSIONS = "Registration sessions"
 TAG_CODES = "Access codes"
-SESSION_RELATED = ("school", "class_division", "grade_level", "academic_year", "term", "created_by")
+TAG_REVIEW = "Review"
+REVIEW_CAMEL = {"flagged_fields": "flaggedFields", "expected_version": "expectedVersion"}
 
 
 class RegistrationWritePermission(permissions.BasePermission):
@@ -86,17 +112,6 @@ class RegistrationWritePermission(permissions.BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return request.method in permissions.SAFE_METHODS or has_any_perm(request.user, Perm.REGISTRATIONS_MANAGE)
-
-
-@contextmanager
-def camel_errors(names: dict[str, str]):
-    """Report a service's ``ValidationError`` under the API's field names (``class_division`` → ``classDivisionId``)."""
-    try:
-        yield
-    except DjangoValidationError as exc:
-        if not hasattr(exc, "error_dict"):
-            raise
-        raise DjangoValidationError({names.get(key, key): errors for key, errors in exc.error_dict.items()}) from exc
 
 
 def _parse(serializer_class, data, context=None) -> dict:
@@ -285,7 +300,7 @@ class RegistrationSessionViewSet(viewsets.GenericViewSet):
 
     def create(self, request):
         data = _parse(RegistrationSessionCreateSerializer, request.data, self.get_serializer_context())
-        with camel_errors(CAMEL):
+        with renamed_errors(CAMEL):
             session = registration_session_create(
                 actor=request.user, school=data.pop("school"), mode=data.pop("mode"), title=data.pop("title"), **data
             )
@@ -299,7 +314,7 @@ class RegistrationSessionViewSet(viewsets.GenericViewSet):
     def partial_update(self, request, pk=None):
         session = self.get_object()
         data = _parse(RegistrationSessionUpdateSerializer, request.data, self.get_serializer_context())
-        with camel_errors(CAMEL):
+        with renamed_errors(CAMEL):
             session = registration_session_update(actor=request.user, session=session, data=data)
         return self._present(session)
 
@@ -336,12 +351,6 @@ class RegistrationSessionViewSet(viewsets.GenericViewSet):
 
 # --- access codes ----------------------------------------------------------------------------------
 
-CSV_COLUMNS = (
-    "code", "status", "assigned_person_id", "assigned_person_name", "display_name_hint", "number_hint",
-    "expires_at", "revoked_at", "print_batch_id", "created_at",
-)
-
-
 class AccessCodeCSVRenderer(BaseRenderer):
     """``text/csv`` for the export (errors come out as a one-row CSV with detail and code)."""
 
@@ -354,53 +363,6 @@ class AccessCodeCSVRenderer(BaseRenderer):
             rows = [["detail", "code"], [data.get("detail", ""), data.get("code", "")]]
             return "".join(",".join(f'"{str(v).replace(chr(34), chr(34) * 2)}"' for v in row) + "\r\n" for row in rows)
         return data or ""
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _cell(value) -> str:
-    """A CSV cell that spreadsheets will not run as a formula."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def effective_code_status(code: AccessCode, now=None) -> str:
-    if code.revoked_at is not None:
-        return "revoked"
-    if code.expires_at is not None and code.expires_at <= (now or timezone.now()) and code.status in (
-        CodeStatus.UNUSED, CodeStatus.STARTED,
-    ):
-        return "expired"
-    return code.status
-
-
-def filter_codes(qs: QuerySet, filters: dict) -> QuerySet:
-    status_value = filters.get("status")
-    if status_value == "revoked":
-        qs = qs.filter(revoked_at__isnull=False)
-    elif status_value == "expired":
-        qs = qs.filter(
-            revoked_at__isnull=True, expires_at__lte=timezone.now(), status__in=[CodeStatus.UNUSED, CodeStatus.STARTED]
-        )
-    elif status_value:
-        qs = qs.filter(status=status_value, revoked_at__isnull=True)
-    if filters.get("print_batch"):
-        qs = qs.filter(print_batch=filters["print_batch"])
-    search = (filters.get("search") or "").strip()
-    if search:
-        q = Q(display_name_hint__icontains=search) | Q(number_hint__icontains=search)
-        normalized = normalize_code(search)
-        if normalized:
-            q |= Q(code__contains=normalized)
-        qs = qs.filter(q)
-    return qs
 
 
 @extend_schema_view(
@@ -462,22 +424,21 @@ class AccessCodeViewSet(viewsets.GenericViewSet):
         if not getattr(self, "swagger_fake_view", False) and "pk" in self.kwargs:
             session = self.get_session()
             context["session_mode"] = session.mode
-            context["reveal_codes"] = has_perm(
-                self.request.user, Perm.REGISTRATIONS_MANAGE, district_id=session.district_id, school_id=session.school_id
-            )
+            context["reveal_codes"] = can_manage(self.request.user, session)
         return context
 
     def list(self, request, pk=None):
         self.get_session()
         filters = _parse(AccessCodeListQuerySerializer, request.query_params)
-        page = self.paginate_queryset(filter_codes(self.get_queryset(), filters))
+        page = self.paginate_queryset(access_code_list(session=self.get_session(), filters=filters)
+                                      .order_by("created_at", "code", "id"))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def create(self, request, pk=None):
         session = self.get_session()
         data = _parse(GenerateAccessCodesSerializer, request.data)
         data.pop("delivery", None)
-        with camel_errors(CODE_CAMEL):
+        with renamed_errors(CODE_CAMEL):
             result = access_codes_generate(session=session, actor=request.user, **data)
         return Response(GenerateAccessCodesResultSerializer.data_for(result, mode=session.mode),
                         status=status.HTTP_201_CREATED)
@@ -521,28 +482,262 @@ class AccessCodeViewSet(viewsets.GenericViewSet):
         # A file of live codes is a stack of credentials: only those who manage the session get one.
         require_perm(request.user, Perm.REGISTRATIONS_MANAGE, district_id=session.district_id, school_id=session.school_id)
         filters = _parse(AccessCodeListQuerySerializer, request.query_params)
-        codes = filter_codes(self.get_queryset(), filters).select_related("assigned_person")
-        now = timezone.now()
-        writer = csv.writer(_Echo())
+        return access_codes_csv_response(
+            session=session, codes=access_code_list(session=session, filters=filters),
+            register_url=request.build_absolute_uri("/register"),
+        )
 
-        def rows():
-            yield "\ufeff" + writer.writerow(CSV_COLUMNS)
-            for code in codes.iterator(chunk_size=2000):
-                person = code.assigned_person
-                yield writer.writerow([
-                    format_code(code.code, code.prefix_length),
-                    effective_code_status(code, now),
-                    code.assigned_person_id or "",
-                    _cell(person.full_name if person else ""),
-                    _cell(code.display_name_hint),
-                    _cell(code.number_hint),
-                    _cell(code.expires_at),
-                    _cell(code.revoked_at),
-                    code.print_batch,
-                    _cell(code.created_at),
-                ])
 
-        filename = f"access-codes-{slugify(session.title)[:40] or session.pk}-{now:%Y%m%d}.csv"
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+# --- the review queue ---------------------------------------------------------------------------------
+
+
+class ReviewPermission(permissions.BasePermission):
+    """Refuse actions up front to members who may review nowhere (viewers). Where exactly a reviewer may
+    act is decided per submission by the services (class teachers: their classes only)."""
+
+    message = "Your role does not allow reviewing submissions."
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in permissions.SAFE_METHODS or has_any_perm(request.user, Perm.REGISTRATIONS_REVIEW)
+
+
+SUBMISSION_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The submission's id.")
+_SCOPE = (
+    "Submissions outside your districts and schools answer 404; class teachers only see (and review) the "
+    "submissions of the classes they teach. Reviewing needs district admin, school admin, registrar or "
+    "class teacher (viewers get 403)."
+)
+_EXAMPLE_SUBMISSION = {
+    "id": "5c0d8f43-2a7e-4b8e-9f61-0b3d5e7a9c21",
+    "sessionId": "9b2f6c1e-7d4a-4e3b-8c5d-2a1b0c9d8e7f",
+    "accessCode": "K7MQ2-X9TRH",
+    "displayName": "Chipo Dube",
+    "personType": "student",
+    "status": "submitted",
+    "version": 3,
+    "payload": {"given_name": "Chipo", "family_name": "Dube", "date_of_birth": "2014-05-02", "gender": "female",
+                "guardian_name": "Grace Dube", "guardian_relationship": "mother",
+                "guardian_phone": "+263 77 123 4567",
+                "grade_level_id": "0b7e4d0c-8f6b-4a0e-b3d5-1c2d3e4f5a6b"},
+    "normalizedIdentity": {"givenName": "Chipo", "familyName": "Dube", "dateOfBirth": "2014-05-02",
+                           "phone": "", "guardianName": "Grace Dube", "guardianPhone": "+263 77 123 4567",
+                           "number": "", "gradeLevelId": "0b7e4d0c-8f6b-4a0e-b3d5-1c2d3e4f5a6b",
+                           "classDivisionId": ""},
+    "validationSummary": {"errors": {}, "missing": [], "changedFields": [], "warnings": []},
+    "gradeLevelId": "0b7e4d0c-8f6b-4a0e-b3d5-1c2d3e4f5a6b",
+    "classDivisionId": None,
+    "correctionMessage": "",
+    "flaggedFields": [],
+    "reviewReason": "",
+    "submittedAt": "2026-01-21T09:14:05Z",
+    "reviewedBy": None,
+    "reviewedAt": None,
+    "importedPersonId": None,
+    "importedAt": None,
+    "importError": "",
+    "createdAt": "2026-01-21T09:02:41Z",
+    "updatedAt": "2026-01-21T09:14:05Z",
+}
+_EXAMPLE_DETAIL = {
+    **_EXAMPLE_SUBMISSION,
+    "rosterSnapshot": {},
+    "rosterMatchId": None,
+    "possibleDuplicates": [{"id": "1e2d3c4b-5a69-4788-9a0b-c1d2e3f4a5b6", "name": "Chipo Dube", "role": "student",
+                            "number": "S000412", "dateOfBirth": "2013-11-30",
+                            "schoolId": "6f1c2a64-3f0e-4a52-9a55-0d5b2f8e9c11", "gradeLevelId": None}],
+    "history": [
+        {"fromStatus": "draft", "toStatus": "submitted", "actor": None, "reason": "", "at": "2026-01-21T09:14:05Z"},
+        {"fromStatus": "", "toStatus": "draft", "actor": None, "reason": "", "at": "2026-01-21T09:02:41Z"},
+    ],
+    "allowedActions": ["approve", "reject", "requestCorrection"],
+}
+_EXAMPLE_APPROVED = {**_EXAMPLE_SUBMISSION, "status": "imported", "version": 5,
+                     "reviewedBy": {"id": 7, "name": "Rudo Chikore"}, "reviewedAt": "2026-01-22T08:00:12Z",
+                     "importedPersonId": "3a9f0c1d-6b2e-4f7a-8c5d-9e0f1a2b3c4d",
+                     "importedAt": "2026-01-22T08:00:12Z"}
+
+
+def _action_docs(summary: str, description: str, request, example: OpenApiExample, result_example: dict):
+    return extend_schema(
+        tags=[TAG_REVIEW], summary=summary, description=f"{description} {_SCOPE}", parameters=[SUBMISSION_ID],
+        request=request, examples=[example, OpenApiExample("Result", value=result_example, response_only=True)],
+        responses={200: SubmissionSerializer, **review_error_responses(400, 401, 403, 404, 409)},
+    )
+
+
+class SubmissionViewSet(viewsets.GenericViewSet):
+    """The review queue: list, detail, approve, reject, request correction, bulk approve, import."""
+
+    serializer_class = SubmissionSerializer
+    permission_classes = [permissions.IsAuthenticated, ReviewPermission]
+    parser_classes = [BoundedJSONParser]
+    filter_backends: list = []
+    queryset = Submission.objects.none()
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):
+            return Submission.objects.none()
+        return submission_detail_queryset(user=self.request.user)
+
+    def get_object(self) -> Submission:
+        try:
+            pk = uuid.UUID(str(self.kwargs["pk"]))
+        except ValueError:
+            raise Http404 from None
+        obj = self.get_queryset().filter(pk=pk).first()
+        if obj is None:
+            raise Http404
+        return obj
+
+    def _present(self, pk) -> Response:
+        return Response(SubmissionSerializer(self.get_queryset().get(pk=pk)).data)
+
+    @extend_schema(
+        tags=[TAG_REVIEW], summary="List submissions (the review queue)",
+        description="Newest submitted first (drafts last). Filters: `sessionId`, `status` (or `awaiting_review` "
+        "for submitted + resubmitted), `personType`, `classDivisionId`, `search` (name words, access code, "
+        "student/teacher number). A malformed filter value is a 400; an id you cannot see simply matches "
+        f"nothing. Paginated with `page` and `page_size` (at most 200). {_SCOPE}",
+        parameters=[SubmissionListQuerySerializer],
+        responses={200: SubmissionSerializer(many=True), **review_error_responses(400, 401)},
+        examples=[OpenApiExample("A page of the queue", response_only=True, value={
+            "count": 1, "next": None, "previous": None, "results": [_EXAMPLE_SUBMISSION]})],
+    )
+    def list(self, request):
+        query = SubmissionListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        page = self.paginate_queryset(submission_list(user=request.user, filters=query.to_filters()))
+        return self.get_paginated_response(SubmissionSerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=[TAG_REVIEW], summary="Get a submission",
+        description="The submission with the roster snapshot its code was issued with (verifications), the "
+        "roster person an import would update, possible duplicates in the roster, its history, and the "
+        f"actions you may take now. {_SCOPE}",
+        parameters=[SUBMISSION_ID],
+        responses={200: SubmissionDetailSerializer, **review_error_responses(401, 404)},
+        examples=[OpenApiExample("A submission awaiting review", value=_EXAMPLE_DETAIL, response_only=True)],
+    )
+    def retrieve(self, request, pk=None):
+        submission = self.get_object()
+        user = request.user
+        allowed = []
+        if submission.status in REVIEWABLE and can_review(user, submission):
+            allowed = ["approve", "reject", "requestCorrection"]
+        session = submission.session
+        if submission.status == SubmissionStatus.APPROVED and can_manage(user, session):
+            allowed.append("import")
+        final = (SubmissionStatus.IMPORTED, SubmissionStatus.REJECTED, SubmissionStatus.CANCELLED)
+        context = {
+            "duplicates": possible_duplicates(submission),
+            "match": None if submission.status in final else match_person(submission),
+            "allowed_actions": allowed,
+        }
+        return Response(SubmissionDetailSerializer(submission, context=context).data)
+
+    @_action_docs(
+        "Approve a submission",
+        "Approves a `submitted` or `resubmitted` submission. When the session's approvalPolicy.importOnApproval "
+        "is true (the default) it is written to the roster at once (status `imported`); if that import fails it "
+        "stays `approved` with `importError` set.",
+        SubmissionApproveSerializer,
+        OpenApiExample("Approve what I reviewed", value={"expectedVersion": 3}, request_only=True),
+        _EXAMPLE_APPROVED,
+    )
+    def approve(self, request, pk=None):
+        submission = self.get_object()
+        body = _parse(SubmissionApproveSerializer, request.data)
+        with renamed_errors(REVIEW_CAMEL):
+            submission_approve(submission=submission, actor=request.user,
+                               expected_version=body.get("expectedVersion"), note=body["note"])
+        return self._present(submission.pk)
+
+    @_action_docs(
+        "Reject a submission",
+        "Rejects a `submitted` or `resubmitted` submission for good. The reason is required when the session's "
+        "approvalPolicy.requireRejectReason is true (the default).",
+        SubmissionRejectSerializer,
+        OpenApiExample("Reject with a reason", request_only=True,
+                       value={"expectedVersion": 3, "reason": "Not a pupil of this school: registered twice."}),
+        {**_EXAMPLE_SUBMISSION, "status": "rejected", "version": 4,
+         "reviewReason": "Not a pupil of this school: registered twice."},
+    )
+    def reject(self, request, pk=None):
+        submission = self.get_object()
+        body = _parse(SubmissionRejectSerializer, request.data)
+        with renamed_errors(REVIEW_CAMEL):
+            submission_reject(submission=submission, actor=request.user, reason=body["reason"],
+                              expected_version=body.get("expectedVersion"))
+        return self._present(submission.pk)
+
+    @_action_docs(
+        "Request a correction",
+        "Sends a `submitted` or `resubmitted` submission back to the participant (`needs_correction`) with a "
+        "message and the fields to fix; they see both when they enter their code again, and resubmit.",
+        SubmissionCorrectionSerializer,
+        OpenApiExample("Ask for the date of birth", request_only=True, value={
+            "expectedVersion": 3, "message": "Please enter the date of birth from the birth certificate.",
+            "flaggedFields": ["date_of_birth"]}),
+        {**_EXAMPLE_SUBMISSION, "status": "needs_correction", "version": 4,
+         "correctionMessage": "Please enter the date of birth from the birth certificate.",
+         "flaggedFields": ["date_of_birth"]},
+    )
+    def request_correction(self, request, pk=None):
+        submission = self.get_object()
+        body = _parse(SubmissionCorrectionSerializer, request.data)
+        with renamed_errors(REVIEW_CAMEL):
+            submission_request_correction(
+                submission=submission, actor=request.user, message=body["message"],
+                flagged_fields=body["flaggedFields"], expected_version=body.get("expectedVersion"),
+            )
+        return self._present(submission.pk)
+
+    @extend_schema(
+        tags=[TAG_REVIEW], summary="Approve many submissions",
+        description="Approves each submission on its own (one refusal does not undo the others) and imports "
+        "them when the session says so. Ids you cannot see, or that cannot be approved in their status, are "
+        f"listed under `failed` with the reason. {_SCOPE}",
+        request=BulkApproveSerializer,
+        responses={200: BulkApproveResultSerializer, **review_error_responses(400, 401, 403)},
+        examples=[
+            OpenApiExample("Three ids", request_only=True, value={"ids": [
+                "5c0d8f43-2a7e-4b8e-9f61-0b3d5e7a9c21", "0f1e2d3c-4b5a-4697-8877-665544332211",
+                "7a6b5c4d-3e2f-4109-a8b7-c6d5e4f3a2b1"]}),
+            OpenApiExample("Two approved, one refused", response_only=True, value={
+                "approved": ["5c0d8f43-2a7e-4b8e-9f61-0b3d5e7a9c21", "0f1e2d3c-4b5a-4697-8877-665544332211"],
+                "failed": {"7a6b5c4d-3e2f-4109-a8b7-c6d5e4f3a2b1": "Cannot move this submission from "
+                           "'needs_correction' to 'approved'. From 'needs_correction' the allowed targets are: "
+                           "cancelled, resubmitted."}}),
+        ],
+    )
+    def bulk_approve(self, request):
+        body = _parse(BulkApproveSerializer, request.data)
+        result = submissions_bulk_approve(submission_ids=body["ids"], actor=request.user)
+        return Response(BulkApproveResultSerializer({
+            "approved": [s.pk for s in result["approved"]], "failed": result["failed"],
+        }).data)
+
+    @extend_schema(
+        tags=[TAG_REVIEW], summary="Import an approved submission into the roster",
+        description="Writes an `approved` submission to the roster: creates or updates the person (matched by "
+        "the code's roster assignment, then student/teacher number, national id, then name and date of birth), "
+        "sets their identifiers and enrolls them in the class for the session's year. Idempotent: an "
+        "`imported` submission answers 200 unchanged. A failure (e.g. the number belongs to someone else) "
+        "writes nothing to the roster, keeps the submission `approved` with `importError` set, and answers "
+        "409 `import_failed`. Needs district admin, school admin or registrar (403 otherwise). Send no body "
+        "(or `{}`).",
+        parameters=[SUBMISSION_ID], request=None,
+        responses={200: SubmissionSerializer, **review_error_responses(401, 403, 404, 409)},
+        examples=[OpenApiExample("Imported", value=_EXAMPLE_APPROVED, response_only=True)],
+    )
+    def import_submission(self, request, pk=None):
+        submission = self.get_object()
+        session = submission.session
+        if not can_manage(request.user, session):
+            raise PermissionDenied("Only staff who manage registrations can import into the roster.")
+        result = submission_import(submission=submission, actor=request.user)
+        if result.status != SubmissionStatus.IMPORTED:
+            raise Conflict(f"Not imported: {result.import_error}", code="import_failed",
+                           extra={"importError": result.import_error, "status": result.status})
+        return self._present(submission.pk)

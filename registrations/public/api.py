@@ -4,244 +4,49 @@ Mounted at ``/api/v1/public/registrations/``. No staff account: ``access-codes/v
 (rate-limited by the service, one generic error) and answers with a signed ``registrationToken``; the other
 calls take it as ``Authorization: Bearer <registrationToken>`` (``RegistrationTokenAuthentication``). No
 session cookie is involved, so there is no CSRF to check. The same services as the /register pages do all
-the work (``registrations.participation``); errors come in the project's one format.
+the work (``registrations.services.participation``); serializers are in ``serializers.py``; errors come in the project's one format.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_field
-from rest_framework import exceptions, serializers
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import exceptions
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from registrations.choices import RegistrationMode, RosterPolicy, SubmissionStatus
-from registrations.forms_spec import form_fields
-from registrations.models import AccessCode, Submission
-from registrations.participation import (
+from registrations.models import Submission
+from registrations.public.authentication import HasRegistrationToken, RegistrationTokenAuthentication
+from registrations.public.common import client_ip, device_name, prefill_for, session_json, submission_json
+from registrations.public.serializers import (
+    PublicAccessCodeValidateSerializer,
+    PublicAccessCodeValidationSerializer,
+    PublicDraftSavedSerializer,
+    PublicDraftSaveSerializer,
+    PublicParticipantStatusSerializer,
+    PublicSubmitSerializer,
+)
+from registrations.selectors import form_fields
+from registrations.services.participation import (
     GENERIC_CODE_ERROR,
-    NextStep,
+    access_code_from_token,
     access_code_validate,
     participant_status,
+    submission_of,
     submission_save_draft,
     submission_submit,
 )
-from registrations.public.authentication import HasRegistrationToken, RegistrationTokenAuthentication
-from registrations.public.common import client_ip, device_name, prefill_for, session_json, submission_json
-from registrations.validators import FIELD_STATES, FIELD_TYPES
 from rostering.common.parsers import BoundedJSONParser
+from rostering.common.schema import ApiRefusalSerializer
 
 TAG = "Public registration"
-NEXT_STEPS = (NextStep.COMPLETE_FORM, NextStep.CORRECTIONS_REQUIRED, NextStep.READ_ONLY_STATUS)
 
-
-def _enum(values, *, nullable: bool = False, **kwargs):
-    """A string field documented as an inline enum (no shared component, so no enum-name collisions)."""
-    schema = {"type": "string", "enum": [*values, *([None] if nullable else [])]}
-    if nullable:
-        schema["nullable"] = True
-
-    @extend_schema_field(schema)
-    class EnumField(serializers.CharField):
-        pass
-
-    return EnumField(allow_null=nullable, **kwargs)
-
-
-# --- input -----------------------------------------------------------------------------------------------
-
-
-class _StrictSerializer(serializers.Serializer):
-    """Refuses keys it does not know (a typo must not be silently ignored)."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({k: ["Unknown field."] for k in unknown[:20]})
-        return super().to_internal_value(data)
-
-
-class PublicAccessCodeValidateSerializer(_StrictSerializer):
-    code = serializers.CharField(max_length=64, help_text="The access code as typed: case, spaces and dashes don't matter.")
-    schoolCode = serializers.CharField(
-        max_length=32, required=False, allow_blank=True, default="",
-        help_text="Optional school code (a routing hint). A code of another school gets the same generic error.",
-    )
-    deviceName = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, default="",
-        help_text="Shown to staff next to the submission (e.g. 'Chrome / Android'). Defaults to the User-Agent.",
-    )
-
-
-class PublicDraftSaveSerializer(_StrictSerializer):
-    payload = serializers.DictField(
-        child=serializers.JSONField(),
-        help_text="The answers so far, keyed by the form's field keys (`form.fields[].key`). Unknown keys are a 400. "
-        "Placement ids the session locks are replaced by the locked ones.",
-    )
-    version = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0,
-        help_text="The `version` you last received (optimistic lock). Leave it out only for the very first save.",
-    )
-
-
-class PublicSubmitSerializer(_StrictSerializer):
-    version = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0,
-        help_text="The `version` you last received. Required once a draft exists.",
-    )
-    payload = serializers.DictField(
-        child=serializers.JSONField(), required=False,
-        help_text="Optional final answers: saved as a draft first (same rules as the draft call), then submitted.",
-    )
-
-
-# --- output (documentation of the JSON the views build) -----------------------------------------------------
-
-
-class PublicRegistrationSessionSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    mode = _enum(RegistrationMode.values)
-    title = serializers.CharField()
-    description = serializers.CharField(allow_blank=True)
-    schoolId = serializers.UUIDField()
-    schoolName = serializers.CharField()
-    classDivisionId = serializers.UUIDField(allow_null=True, help_text="Set: every participant is placed in this class.")
-    gradeLevelId = serializers.UUIDField(allow_null=True, help_text="Set: every participant is placed in this grade.")
-    academicYearId = serializers.UUIDField(allow_null=True)
-    termId = serializers.UUIDField(allow_null=True)
-    endsAt = serializers.DateTimeField(allow_null=True, help_text="The deadline to show.")
-    rosterPolicy = _enum(RosterPolicy.values)
-
-
-class PublicFormFieldChoiceSerializer(serializers.Serializer):
-    value = serializers.CharField()
-    label = serializers.CharField()
-
-
-class PublicFormFieldSerializer(serializers.Serializer):
-    key = serializers.CharField()
-    label = serializers.CharField()
-    type = _enum(FIELD_TYPES, help_text="`subjects` and `classes` take a list of ids; `boolean` true/false; "
-                 "`date` YYYY-MM-DD; the others a string.")
-    state = _enum([s for s in FIELD_STATES if s != "hidden"])
-    group = serializers.CharField(help_text="Heading the field belongs under (personal, contact, guardian, …).")
-    required = serializers.BooleanField()
-    locked = serializers.BooleanField(help_text="Set by the school (placement lock): show it disabled.")
-    choices = PublicFormFieldChoiceSerializer(many=True, required=False)
-    pattern = serializers.CharField(required=False)
-    minLength = serializers.IntegerField(required=False)
-    maxLength = serializers.IntegerField(required=False)
-    help = serializers.CharField(required=False)
-
-
-class PublicFormSerializer(serializers.Serializer):
-    fields = PublicFormFieldSerializer(many=True)
-
-
-class PublicGradeLevelOptionSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    code = serializers.CharField()
-    name = serializers.CharField()
-
-
-class PublicClassDivisionOptionSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    name = serializers.CharField()
-    gradeLevelId = serializers.UUIDField()
-
-
-class PublicSubjectOptionSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    code = serializers.CharField()
-    name = serializers.CharField()
-
-
-class PublicSelectionLocksSerializer(serializers.Serializer):
-    gradeLocked = serializers.BooleanField()
-    classLocked = serializers.BooleanField()
-    gradeLevelId = serializers.UUIDField(allow_null=True)
-    classDivisionId = serializers.UUIDField(allow_null=True)
-
-
-class PublicSelectionContextSerializer(serializers.Serializer):
-    gradeLevels = PublicGradeLevelOptionSerializer(many=True)
-    classDivisions = PublicClassDivisionOptionSerializer(many=True)
-    subjects = PublicSubjectOptionSerializer(many=True)
-    locks = PublicSelectionLocksSerializer()
-
-
-class PublicValidationSummarySerializer(serializers.Serializer):
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
-                                   help_text="Messages per field key for answers that are not valid yet.")
-    missing = serializers.ListField(child=serializers.CharField(), help_text="Required fields still empty.")
-    changedFields = serializers.ListField(child=serializers.CharField(),
-                                          help_text="Fields that differ from the roster (student verification).")
-    warnings = serializers.ListField(child=serializers.CharField(), help_text="The same, as sentences to show.")
-
-
-class PublicSubmissionSerializer(serializers.Serializer):
-    status = _enum(SubmissionStatus.values)
-    version = serializers.IntegerField()
-    payload = serializers.DictField(child=serializers.JSONField())
-    validationSummary = PublicValidationSummarySerializer()
-    correctionMessage = serializers.CharField(allow_blank=True)
-    flaggedFields = serializers.ListField(child=serializers.CharField())
-    submittedAt = serializers.DateTimeField(allow_null=True)
-    reviewReason = serializers.CharField(allow_blank=True, help_text="Why it was rejected (empty otherwise).")
-
-
-class PublicAccessCodeValidationSerializer(serializers.Serializer):
-    registrationToken = serializers.CharField(help_text="Send as `Authorization: Bearer <registrationToken>`.")
-    expiresInSeconds = serializers.IntegerField()
-    nextStep = _enum(NEXT_STEPS)
-    session = PublicRegistrationSessionSerializer()
-    form = PublicFormSerializer()
-    selectionContext = PublicSelectionContextSerializer()
-    prefill = serializers.DictField(
-        child=serializers.JSONField(), allow_null=True,
-        help_text="What the roster knows about the code's person (student verification), keyed like the form.",
-    )
-    submission = PublicSubmissionSerializer(allow_null=True)
-
-
-class PublicDraftSavedSerializer(serializers.Serializer):
-    version = serializers.IntegerField(help_text="Send it with the next save or the submit.")
-    status = _enum([SubmissionStatus.DRAFT, SubmissionStatus.NEEDS_CORRECTION])
-    validationSummary = PublicValidationSummarySerializer()
-    savedAt = serializers.DateTimeField()
-
-
-class PublicParticipantStatusSerializer(serializers.Serializer):
-    status = _enum([*SubmissionStatus.values, "not_started"])
-    nextStep = _enum(NEXT_STEPS)
-    version = serializers.IntegerField(help_text="0 before the first save.")
-    submittedAt = serializers.DateTimeField(allow_null=True)
-    correctionMessage = serializers.CharField(allow_blank=True)
-    flaggedFields = serializers.ListField(child=serializers.CharField())
-    reviewReason = serializers.CharField(allow_blank=True)
-    payload = serializers.DictField(child=serializers.JSONField())
-    validationSummary = PublicValidationSummarySerializer()
-
-
-class PublicRegistrationErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="A sentence to show the participant.")
-    code = serializers.CharField(help_text="Stable machine-readable code, e.g. `invalid_code`, `stale_version`.")
-    errors = serializers.DictField(child=serializers.JSONField(), required=False,
-                                   help_text="400 only: messages per input field (`payload`, `version`, field keys).")
-    sessionStatus = serializers.CharField(required=False, help_text="`session_not_open`: draft, paused, closed or archived.")
-    currentVersion = serializers.IntegerField(required=False, help_text="`stale_version`: the stored version.")
-    retryAfter = serializers.IntegerField(required=False, help_text="429: seconds to wait (also in Retry-After).")
-    status = serializers.CharField(required=False, help_text="`not_editable`: the submission's status.")
 
 
 # --- examples ------------------------------------------------------------------------------------------------
 
-_E = PublicRegistrationErrorSerializer
+_E = ApiRefusalSerializer
 _SESSION_EXAMPLE = {
     "id": "6f1c2e0a-3b9e-4a55-9d51-0c1d2e3f4a5b", "mode": "student_intake", "title": "Form 1 Intake - 2026",
     "description": "Welcome to Avondale Primary!", "schoolId": "0a6c5b1e-8f5d-4a3c-b2e1-7d9f8c6b5a4e",
@@ -302,11 +107,9 @@ class _ParticipantApi(_PublicApi):
         raise exceptions.NotAuthenticated(HasRegistrationToken.message, code="token_missing")
 
 
-def _status_json(access: AccessCode, submission: Submission | None = None) -> dict:
-    """``submission``: the one a service just returned (saves reading it again); else it is loaded once."""
-    if submission is None:
-        submission = Submission.objects.filter(access_code=access).first()
-    info = participant_status(access, submission)
+def _status_json(submission: Submission | None) -> dict:
+    """Where the participant stands, with their answers (``submission``: the code's, or ``None``)."""
+    info = participant_status(None, submission)
     submission = submission_json(submission)
     info["reviewReason"] = submission["reviewReason"] if submission else ""
     info["payload"] = submission["payload"] if submission else {}
@@ -384,7 +187,7 @@ class PublicAccessCodeValidateApi(_PublicApi):
         access = validation.access_code
         session = access.session
         fields = form_fields(session, validation.context)
-        submission = Submission.objects.filter(access_code=access).first()
+        submission = submission_of(access)
         return Response({
             "registrationToken": validation.token,
             "expiresInSeconds": validation.expires_in,
@@ -440,7 +243,8 @@ class PublicSubmissionDraftApi(_ParticipantApi):
         data = PublicDraftSaveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         submission = submission_save_draft(
-            access_code_id=request.auth.pk, payload=data.validated_data["payload"],
+            access_code_id=request.auth.access_code_id, session_id=request.auth.session_id,
+            payload=data.validated_data["payload"],
             version=data.validated_data.get("version"), device_name=device_name(request),
         )
         return Response({
@@ -482,10 +286,11 @@ class PublicSubmissionSubmitApi(_ParticipantApi):
         data = PublicSubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         submission = submission_submit(
-            access_code_id=request.auth.pk, version=data.validated_data.get("version"),
+            access_code_id=request.auth.access_code_id, session_id=request.auth.session_id,
+            version=data.validated_data.get("version"),
             payload=data.validated_data.get("payload"),
         )
-        return Response(_status_json(request.auth, submission))
+        return Response(_status_json(submission))
 
 
 class PublicSubmissionStatusApi(_ParticipantApi):
@@ -504,4 +309,4 @@ class PublicSubmissionStatusApi(_ParticipantApi):
             "flaggedFields": ["date_of_birth"]})],
     )
     def get(self, request):
-        return Response(_status_json(request.auth))
+        return Response(_status_json(submission_of(access_code_from_token(request.auth))))

@@ -1,7 +1,9 @@
 """The registration token as a DRF authentication class, for the public participant API only.
 
 It is NOT in ``DEFAULT_AUTHENTICATION_CLASSES``: only the views of ``registrations.public.api`` use it.
-``request.auth`` is the live ``AccessCode`` the token is bound to; ``request.user`` stays anonymous.
+``request.auth`` is the ``RegistrationToken`` (the code and session it is bound to), checked for signature and
+age here without a query; the services check the code itself under their lock (a revoked or expired code
+is a 401 there), and the status call loads it. ``request.user`` stays anonymous.
 """
 
 from __future__ import annotations
@@ -10,8 +12,7 @@ from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, permissions
 
-from registrations.models import AccessCode
-from registrations.participation import TOKEN_MAX_AGE, access_code_from_token
+from registrations.services.participation import TOKEN_MAX_AGE, RegistrationToken, read_token
 from rostering.common.authentication import BearerAuthentication
 from rostering.common.errors import Unauthorized
 
@@ -25,17 +26,17 @@ class RegistrationTokenAuthentication(BearerAuthentication):
 
     def authenticate_token(self, request, raw: str):
         try:
-            access = access_code_from_token(raw)
+            token = read_token(raw)
         except Unauthorized as exc:
             raise exceptions.AuthenticationFailed(exc.message, code=exc.code) from None
-        return AnonymousUser(), access
+        return AnonymousUser(), token
 
 
 class HasRegistrationToken(permissions.BasePermission):
     message = "Send the registration token from access-codes/validate as 'Authorization: Bearer <token>'."
 
     def has_permission(self, request, view):
-        return isinstance(request.auth, AccessCode)
+        return isinstance(request.auth, RegistrationToken)
 
 
 class RegistrationTokenScheme(OpenApiAuthenticationExtension):

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from registrations.choices import SubmissionStatus
-from registrations.forms_spec import FormField, SelectionContext
 from registrations.models import AccessCode, RegistrationSession, Submission
+from registrations.selectors import SelectionContext
+from registrations.validators import FormField
 from rostering.security import forwarded_client_address
 
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from django import forms
 
-from registrations.forms_spec import GROUP_TITLES, FormField, SelectionContext
+from registrations.selectors import SelectionContext
+from registrations.validators import GROUP_TITLES, FormField
 
 RADIO_MAX_CHOICES = 4
 AUTOCOMPLETE = {

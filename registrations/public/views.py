@@ -31,9 +31,11 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from registrations.choices import SessionStatus, SubmissionStatus
-from registrations.forms_spec import form_fields, selection_context
 from registrations.models import AccessCode, Submission
-from registrations.participation import (
+from registrations.public.common import client_ip, device_name, prefill_for
+from registrations.public.forms import CodeEntryForm, field_views, grouped, payload_from_post
+from registrations.selectors import form_fields, selection_context
+from registrations.services.participation import (
     EDITABLE,
     NextStep,
     SessionNotOpen,
@@ -41,11 +43,10 @@ from registrations.participation import (
     access_code_validate,
     make_token,
     participant_status,
+    submission_of,
     submission_save_draft,
     submission_submit,
 )
-from registrations.public.common import client_ip, device_name, prefill_for
-from registrations.public.forms import CodeEntryForm, field_views, grouped, payload_from_post
 from rostering.common.errors import ApplicationError, Conflict, RateLimited, Unauthorized
 from rostering.common.http import wants_partial
 from rostering.middleware import remember_district_zone
@@ -97,7 +98,7 @@ def _current_code(request) -> AccessCode:
 
 
 def _submission(access: AccessCode) -> Submission | None:
-    return Submission.objects.filter(access_code=access).first()
+    return submission_of(access)
 
 
 def _errors(exc: ValidationError) -> dict[str, list[str]]:

@@ -4,24 +4,8 @@ The bodies match ``rostering.common.exceptions.api_exception_handler``.
 """
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
-from rest_framework import serializers
 
-
-class ApiErrorSerializer(serializers.Serializer):
-    """``{"detail", "code"}``: every error that is not a validation error."""
-
-    detail = serializers.CharField(help_text="A sentence for a human.")
-    code = serializers.CharField(help_text="A stable machine-readable code, e.g. `not_found`, `permission_denied`.")
-
-
-class ApiValidationErrorSerializer(ApiErrorSerializer):
-    """``{"detail", "code": "invalid", "errors": {field: [messages]}}``: bad input, nothing was written."""
-
-    errors = serializers.DictField(
-        child=serializers.JSONField(),
-        help_text="Messages per input field (`non_field_errors` for the object as a whole).",
-    )
-
+from rostering.common import schema
 
 _DESCRIPTIONS = {
     400: "Bad input (validation, unknown or out-of-reach ids, malformed JSON, bad filter or page size). Nothing was written.",
@@ -59,11 +43,4 @@ _EXAMPLES = {
 
 def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
     """``{400: OpenApiResponse(...), 404: ...}`` for ``extend_schema(responses=...)``."""
-    return {
-        code: OpenApiResponse(
-            response=ApiValidationErrorSerializer if code == 400 else ApiErrorSerializer,
-            description=_DESCRIPTIONS[code],
-            examples=[_EXAMPLES[code]],
-        )
-        for code in codes
-    }
+    return schema.error_responses(codes, descriptions=_DESCRIPTIONS, examples=_EXAMPLES)

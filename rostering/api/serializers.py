@@ -13,6 +13,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from rostering.choices import GradeLevelCode, SessionState, SessionType
+from rostering.common.fields import ScopedRelatedIdField
 from rostering.models import (
     AcademicSession,
     ClassDivision,
@@ -31,19 +32,6 @@ MAX_SMALL_INT = 32767
 MAX_INT = 2147483647
 
 
-class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
-    """A ``<name>_id`` field whose choices are the objects the requesting user can see."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("pk_field", serializers.UUIDField())
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        request = self.context.get("request")
-        return queryset.for_user(getattr(request, "user", None))
-
-
 class RosterIdentifierSerializer(serializers.Serializer):
     """One extra id of an object, e.g. ``{"type": "sis_id", "value": "S-1042"}``."""
 
@@ -54,7 +42,7 @@ class RosterIdentifierSerializer(serializers.Serializer):
 class RosterObjectSerializer(serializers.ModelSerializer):
     """Common fields and the district rules of every tenant-owned roster object."""
 
-    district_id = ScopedPrimaryKeyRelatedField(
+    district_id = ScopedRelatedIdField(
         source="district",
         queryset=District.objects.all(),
         required=False,
@@ -178,11 +166,11 @@ class AcademicSessionTermSerializer(serializers.Serializer):
 class AcademicSessionSerializer(RosterObjectSerializer):
     """A school year, semester, term or grading period; district-wide or for one school."""
 
-    school_id = ScopedPrimaryKeyRelatedField(
+    school_id = ScopedRelatedIdField(
         source="school", queryset=School.objects.all(), required=False, allow_null=True,
         help_text="Empty for a district-wide session.",
     )
-    parent_id = ScopedPrimaryKeyRelatedField(
+    parent_id = ScopedRelatedIdField(
         source="parent", queryset=AcademicSession.objects.all(), required=False, allow_null=True,
         help_text="The school year (or semester) a term belongs to.",
     )
@@ -214,7 +202,7 @@ class AcademicSessionSerializer(RosterObjectSerializer):
 class GradeLevelSerializer(RosterObjectSerializer):
     """A grade (CEDS / OneRoster code plus a display name), district-wide or for one school."""
 
-    school_id = ScopedPrimaryKeyRelatedField(
+    school_id = ScopedRelatedIdField(
         source="school", queryset=School.objects.all(), required=False, allow_null=True,
         help_text="Empty for a grade level used district-wide.",
     )
@@ -238,9 +226,9 @@ class SubjectSerializer(RosterObjectSerializer):
 class ClassDivisionSerializer(ReadOnlyDistrictMixin, RosterObjectSerializer):
     """A class group students are enrolled in ("6A"), in one school and grade."""
 
-    school_id = ScopedPrimaryKeyRelatedField(source="school", queryset=School.objects.all())
-    grade_level_id = ScopedPrimaryKeyRelatedField(source="grade_level", queryset=GradeLevel.objects.all())
-    academic_session_id = ScopedPrimaryKeyRelatedField(
+    school_id = ScopedRelatedIdField(source="school", queryset=School.objects.all())
+    grade_level_id = ScopedRelatedIdField(source="grade_level", queryset=GradeLevel.objects.all())
+    academic_session_id = ScopedRelatedIdField(
         source="academic_session", queryset=AcademicSession.objects.all(), required=False, allow_null=True
     )
     school_name = serializers.CharField(source="school.name", read_only=True)
@@ -261,11 +249,11 @@ class ClassDivisionSerializer(ReadOnlyDistrictMixin, RosterObjectSerializer):
 class PersonSerializer(RosterObjectSerializer):
     """A student, teacher, guardian or staff member. `sis_id` is unique in the district."""
 
-    school_id = ScopedPrimaryKeyRelatedField(
+    school_id = ScopedRelatedIdField(
         source="school", queryset=School.objects.all(), required=False, allow_null=True,
         help_text="The person's primary school (empty for district-level people).",
     )
-    grade_level_id = ScopedPrimaryKeyRelatedField(
+    grade_level_id = ScopedRelatedIdField(
         source="grade_level", queryset=GradeLevel.objects.all(), required=False, allow_null=True,
         help_text="Current grade (students).",
     )
@@ -285,12 +273,12 @@ class PersonSerializer(RosterObjectSerializer):
 class EnrollmentSerializer(ReadOnlyDistrictMixin, RosterObjectSerializer):
     """A person in a class division, as a student, teacher, teaching assistant or aide."""
 
-    person_id = ScopedPrimaryKeyRelatedField(source="person", queryset=Person.objects.all())
-    class_division_id = ScopedPrimaryKeyRelatedField(source="class_division", queryset=ClassDivision.objects.all())
-    subject_id = ScopedPrimaryKeyRelatedField(
+    person_id = ScopedRelatedIdField(source="person", queryset=Person.objects.all())
+    class_division_id = ScopedRelatedIdField(source="class_division", queryset=ClassDivision.objects.all())
+    subject_id = ScopedRelatedIdField(
         source="subject", queryset=Subject.objects.all(), required=False, allow_null=True
     )
-    academic_session_id = ScopedPrimaryKeyRelatedField(
+    academic_session_id = ScopedRelatedIdField(
         source="academic_session", queryset=AcademicSession.objects.all(), required=False, allow_null=True
     )
     person_name = serializers.CharField(source="person.full_name", read_only=True)

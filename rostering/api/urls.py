@@ -1,8 +1,11 @@
-"""``/api/v1/rostering/``: the native REST API over roster data (``rostering-api:<basename>-list`` …)."""
+"""``/api/v1/rostering/``: the native REST API over roster data (``rostering-api:<basename>-list`` …).
+
+Documented with trailing slashes; every path also answers without one."""
 
 from rest_framework.routers import DefaultRouter
 
 from rostering.api import views
+from rostering.common.urls import both_slash_forms
 
 app_name = "rostering-api"
 
@@ -16,4 +19,4 @@ router.register("class-divisions", views.ClassDivisionViewSet, basename="class-d
 router.register("people", views.PersonViewSet, basename="person")
 router.register("enrollments", views.EnrollmentViewSet, basename="enrollment")
 
-urlpatterns = router.urls
+urlpatterns = both_slash_forms(router.urls)  # documented with the slash; answers without it too

@@ -5,6 +5,9 @@
 - everything DRF raises (401/403/404/405/415/429): ``{"detail": ..., "code": ...}``
 """
 
+from collections.abc import Mapping
+from contextlib import contextmanager
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -51,3 +54,15 @@ def api_exception_handler(exc, context):
             "code": codes if isinstance(codes, str) else "error",
         }
     return response
+
+
+@contextmanager
+def renamed_errors(names: Mapping[str, str]):
+    """Report a service's ``ValidationError`` under the API's field names (``class_division`` →
+    ``classDivisionId``): services speak of model fields, each API of its own wire names."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            raise
+        raise DjangoValidationError({names.get(key, key): errors for key, errors in exc.error_dict.items()}) from exc

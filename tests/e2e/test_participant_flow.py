@@ -19,11 +19,8 @@ from playwright.sync_api import expect
 
 from registrations.choices import RegistrationMode, SessionStatus, SubmissionStatus
 from registrations.models import Submission
-from registrations.services import (
-    access_codes_generate,
-    registration_session_create,
-    registration_session_transition,
-)
+from registrations.services.codes import access_codes_generate
+from registrations.services.sessions import registration_session_create, registration_session_transition
 from tests.e2e.browser import SCREENSHOTS, login, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

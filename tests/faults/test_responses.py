@@ -23,7 +23,7 @@ from rest_framework.test import APIClient
 from config.middleware import RETRY_AFTER_SECONDS, wants_json
 from registrations.choices import CodeStatus, SubmissionStatus
 from registrations.models import AccessCode, Submission, SubmissionStatusChange
-from registrations.participation import make_token, submission_save_draft
+from registrations.services.participation import make_token, submission_save_draft
 from tests.registrations.review_support import intake_payload, new_codes, open_session
 
 SUBMIT = "/api/v1/public/registrations/submission/submit"

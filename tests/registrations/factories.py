@@ -19,8 +19,7 @@ from registrations.choices import (
 )
 from registrations.codes import random_codes
 from registrations.models import AccessCode, RegistrationSession, SessionStatusChange, Submission
-from registrations.services import default_roster_policy
-from registrations.validators import default_approval_policy, default_required_fields
+from registrations.validators import default_approval_policy, default_required_fields, default_roster_policy
 from tests.rostering.factories import SchoolFactory
 
 

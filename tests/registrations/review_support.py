@@ -10,12 +10,9 @@ from typing import Any
 
 from registrations.choices import RegistrationMode, SessionStatus
 from registrations.models import AccessCode, RegistrationSession, Submission
-from registrations.participation import submission_save_draft, submission_submit
-from registrations.services import (
-    access_codes_generate,
-    registration_session_create,
-    registration_session_transition,
-)
+from registrations.services.codes import access_codes_generate
+from registrations.services.participation import submission_save_draft, submission_submit
+from registrations.services.sessions import registration_session_create, registration_session_transition
 from rostering.models import Subject
 
 

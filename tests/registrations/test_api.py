@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from registrations.choices import CodeStatus, RegistrationMode, RosterPolicy, SessionStatus
 from registrations.models import AccessCode, RegistrationSession, SessionStatusChange
-from registrations.services import access_codes_generate
+from registrations.services.codes import access_codes_generate
 from tests.registrations.factories import AccessCodeFactory, RegistrationSessionFactory
 from tests.rostering import factories as rf
 
@@ -688,7 +688,8 @@ def test_csv_export_content(world, api_client_for, roster):
     rows = read_csv(response)
     assert len(rows) == 6 + 3
     assert list(rows[0]) == ["code", "status", "assigned_person_id", "assigned_person_name", "display_name_hint",
-                             "number_hint", "expires_at", "revoked_at", "print_batch_id", "created_at"]
+                             "number_hint", "expires_at", "revoked_at", "print_batch_id", "created_at",
+                             "register_url"]
     by_code = {r["code"]: r for r in rows}
     assert by_code["AAAAA-AAAAA"]["status"] == "unused"
     assert by_code[codes["revoked"].display_code]["status"] == "revoked"

@@ -16,11 +16,15 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from registrations import review
 from registrations.choices import SubmissionStatus
 from registrations.models import AccessCode, Submission, SubmissionStatusChange
-from registrations.participation import access_code_validate, submission_save_draft, submission_submit
-from registrations.services import access_codes_generate
+from registrations.services.codes import access_codes_generate
+from registrations.services.participation import (
+    access_code_validate,
+    submission_save_draft,
+    submission_submit,
+)
+from registrations.services.review import submission_approve
 from rostering.common.errors import Conflict
 from rostering.models import Enrollment, Person
 from rostering.permissions import grants_for
@@ -102,7 +106,7 @@ def test_two_reviewers_approving_at_once_import_once(world, session, with_versio
     people = Person.objects.count()
 
     def reviewer(user):
-        return lambda: review.submission_approve(submission=submission, actor=user, expected_version=version)
+        return lambda: submission_approve(submission=submission, actor=user, expected_version=version)
 
     oks, errors = _outcomes(race(reviewer(world.registrar), reviewer(world.district_admin)))
     assert len(oks) == 1 and len(errors) == 1, errors
@@ -122,7 +126,7 @@ def test_reviewer_and_participant_at_once_do_not_deadlock(world, session):
     """The participant re-submits from a stale tab while a reviewer approves: one wins, nothing breaks."""
     submission = submit(new_codes(session, world.district_admin)[0], intake_payload(world))
     oks, errors = _outcomes(race(
-        lambda: review.submission_approve(submission=submission, actor=world.registrar),
+        lambda: submission_approve(submission=submission, actor=world.registrar),
         lambda: submission_submit(access_code_id=submission.access_code_id, version=submission.version,
                                   payload=intake_payload(world, given_name="Changed")),
     ))

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from registrations.forms_spec import NOT_SAVED
 from registrations.models import AccessCode, CodeAttempt, RegistrationSession, SessionStatusChange, Submission
-from registrations.services import registration_session_create
+from registrations.services.sessions import registration_session_create
+from registrations.validators import NOT_SAVED
 from rostering.models import Person
 from tests.hostile import HOSTILE
 from tests.registrations.test_public import intake_answers, new_code, open_session
@@ -163,7 +163,8 @@ def test_an_answer_with_a_fixable_error_is_kept_as_typed(world, intake):
 
 
 def test_the_whole_payload_has_a_cap_even_under_the_body_limit(world, intake):
-    from registrations.forms_spec import check_payload, form_fields
+    from registrations.selectors import form_fields
+    from registrations.validators import check_payload
 
     session = intake[0]
     from django.core.exceptions import ValidationError

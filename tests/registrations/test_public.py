@@ -17,11 +17,12 @@ from django.utils import timezone
 
 from registrations.choices import RegistrationMode, SessionStatus, SubmissionStatus
 from registrations.models import AccessCode, CodeAttempt, Submission
-from registrations.participation import GENERIC_CODE_ERROR, TOKEN_SALT, make_token
 from registrations.public import views
-from registrations.review import submission_reject, submission_request_correction
-from registrations.services import access_code_revoke, access_codes_generate, registration_session_create
-from registrations.services import registration_session_transition as transition
+from registrations.services.codes import access_code_revoke, access_codes_generate
+from registrations.services.participation import GENERIC_CODE_ERROR, TOKEN_SALT, make_token
+from registrations.services.review import submission_reject, submission_request_correction
+from registrations.services.sessions import registration_session_create
+from registrations.services.sessions import registration_session_transition as transition
 from rostering.choices import PersonRole
 from tests.rostering import factories as f
 

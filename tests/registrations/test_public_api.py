@@ -13,9 +13,10 @@ from rest_framework.test import APIClient
 
 from registrations.choices import RegistrationMode, SessionStatus, SubmissionStatus
 from registrations.models import AccessCode, CodeAttempt, Submission
-from registrations.participation import GENERIC_CODE_ERROR, TOKEN_SALT, make_token
-from registrations.review import submission_request_correction
-from registrations.services import access_code_revoke, registration_session_create
+from registrations.services.codes import access_code_revoke
+from registrations.services.participation import GENERIC_CODE_ERROR, TOKEN_SALT, make_token
+from registrations.services.review import submission_request_correction
+from registrations.services.sessions import registration_session_create
 from rostering.services import api_token_create
 from tests.registrations.test_public import (
     grade7_class_in_school_a,

@@ -11,11 +11,24 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from registrations import review
 from registrations.choices import SUBMISSION_TRANSITIONS, CodeStatus, RegistrationMode, SubmissionStatus
 from registrations.models import AccessCode, Submission, SubmissionStatusChange
-from registrations.participation import submission_save_draft, submission_submit
-from registrations.selectors import registration_progress
+from registrations.selectors import (
+    can_review,
+    match_person,
+    possible_duplicates,
+    registration_progress,
+    submissions_for_user,
+)
+from registrations.services.participation import submission_save_draft, submission_submit
+from registrations.services.review import (
+    submission_approve,
+    submission_reject,
+    submission_request_correction,
+    submissions_bulk_approve,
+)
+from registrations.services.roster_import import submission_import, submissions_import_approved
+from registrations.services.submissions import submission_transition
 from rostering.common.errors import Conflict, InvalidTransition
 from rostering.models import Enrollment, Person
 from tests.registrations.factories import SubmissionFactory
@@ -59,7 +72,7 @@ def _snapshot(submission):
 def test_transition_follows_the_map(world, intake, source, target):
     submission = _factory_submission(world, intake, source)
     if target in SUBMISSION_TRANSITIONS[source]:
-        result = review.submission_transition(submission=submission, to=target, actor=world.registrar, reason="why")
+        result = submission_transition(submission=submission, to=target, actor=world.registrar, reason="why")
         assert result.status == target and result.version == submission.version + 1
         change = SubmissionStatusChange.objects.get(submission=submission)
         assert (change.from_status, change.to_status, change.actor, change.reason) == (
@@ -70,7 +83,7 @@ def test_transition_follows_the_map(world, intake, source, target):
     else:
         before = _snapshot(submission)
         with pytest.raises(InvalidTransition) as exc:
-            review.submission_transition(submission=submission, to=target, actor=world.registrar)
+            submission_transition(submission=submission, to=target, actor=world.registrar)
         assert exc.value.status_code == 409
         assert f"from '{source}'" in exc.value.message
         assert exc.value.extra["currentStatus"] == source
@@ -78,9 +91,9 @@ def test_transition_follows_the_map(world, intake, source, target):
 
 
 ACTIONS = {
-    "approve": lambda s, actor: review.submission_approve(submission=s, actor=actor),
-    "reject": lambda s, actor: review.submission_reject(submission=s, actor=actor, reason="Duplicate entry."),
-    "request_correction": lambda s, actor: review.submission_request_correction(
+    "approve": lambda s, actor: submission_approve(submission=s, actor=actor),
+    "reject": lambda s, actor: submission_reject(submission=s, actor=actor, reason="Duplicate entry."),
+    "request_correction": lambda s, actor: submission_request_correction(
         submission=s, actor=actor, message="Check the date of birth.", flagged_fields=["date_of_birth"]),
 }
 RESULT_STATUS = {"approve": S.IMPORTED, "reject": S.REJECTED, "request_correction": S.NEEDS_CORRECTION}
@@ -103,7 +116,7 @@ def test_review_actions_from_every_status(world, intake, status, action):
 
 def test_reject_records_reason_and_history(world, intake):
     submission = submitted_intake(world, intake)
-    result = review.submission_reject(submission=submission, actor=world.registrar, reason="  Not our pupil. ")
+    result = submission_reject(submission=submission, actor=world.registrar, reason="  Not our pupil. ")
     assert result.review_reason == "Not our pupil."
     last = result.status_changes.first()
     assert (last.from_status, last.to_status, last.reason, last.actor) == (
@@ -113,7 +126,7 @@ def test_reject_records_reason_and_history(world, intake):
 
 def test_request_correction_then_resubmit_then_approve(world, intake):
     submission = submitted_intake(world, intake, date_of_birth="2014-05-20")
-    sent_back = review.submission_request_correction(
+    sent_back = submission_request_correction(
         submission=submission, actor=world.registrar, message="Use the date on the birth certificate.",
         flagged_fields=["date_of_birth", "date_of_birth", "gender"],
     )
@@ -125,7 +138,7 @@ def test_request_correction_then_resubmit_then_approve(world, intake):
                                   version=sent_back.version)
     resubmitted = submission_submit(access_code_id=fixed.access_code_id, version=fixed.version)
     assert resubmitted.status == S.RESUBMITTED and resubmitted.flagged_fields == []
-    approved = review.submission_approve(submission=resubmitted, actor=world.registrar,
+    approved = submission_approve(submission=resubmitted, actor=world.registrar,
                                          expected_version=resubmitted.version)
     assert approved.status == S.IMPORTED
     assert approved.imported_person.date_of_birth == dt.date(2014, 5, 2)
@@ -140,7 +153,7 @@ def test_reject_needs_a_reason_by_default(world, intake):
     submission = submitted_intake(world, intake)
     before = _snapshot(submission)
     with pytest.raises(ValidationError) as exc:
-        review.submission_reject(submission=submission, actor=world.registrar, reason="   ")
+        submission_reject(submission=submission, actor=world.registrar, reason="   ")
     assert "reason" in exc.value.message_dict
     assert _snapshot(submission) == before
 
@@ -148,14 +161,14 @@ def test_reject_needs_a_reason_by_default(world, intake):
 def test_reject_without_reason_when_policy_allows(world):
     session = open_session(world, academic_year=world.year, approval_policy={"requireRejectReason": False})
     submission = submitted_intake(world, session)
-    assert review.submission_reject(submission=submission, actor=world.registrar).status == S.REJECTED
+    assert submission_reject(submission=submission, actor=world.registrar).status == S.REJECTED
 
 
 def test_correction_needs_a_message_by_default(world, intake):
     submission = submitted_intake(world, intake)
     before = _snapshot(submission)
     with pytest.raises(ValidationError) as exc:
-        review.submission_request_correction(submission=submission, actor=world.registrar, message="")
+        submission_request_correction(submission=submission, actor=world.registrar, message="")
     assert "message" in exc.value.message_dict
     assert _snapshot(submission) == before
 
@@ -163,7 +176,7 @@ def test_correction_needs_a_message_by_default(world, intake):
 def test_correction_without_message_when_policy_allows(world):
     session = open_session(world, academic_year=world.year, approval_policy={"requireCorrectionMessage": False})
     submission = submitted_intake(world, session)
-    result = review.submission_request_correction(submission=submission, actor=world.registrar,
+    result = submission_request_correction(submission=submission, actor=world.registrar,
                                                   flagged_fields=["gender"])
     assert result.status == S.NEEDS_CORRECTION and result.flagged_fields == ["gender"]
 
@@ -176,7 +189,7 @@ def test_correction_bad_input_changes_nothing(world, intake, kwargs, key):
     submission = submitted_intake(world, intake)
     before = _snapshot(submission)
     with pytest.raises(ValidationError) as exc:
-        review.submission_request_correction(submission=submission, actor=world.registrar, **kwargs)
+        submission_request_correction(submission=submission, actor=world.registrar, **kwargs)
     assert key in exc.value.message_dict
     assert _snapshot(submission) == before
 
@@ -190,11 +203,11 @@ def test_stale_expected_version_is_a_conflict(world, intake, action):
     stale = submission.version - 1
     before = _snapshot(submission)
     call = {
-        "approve": lambda: review.submission_approve(submission=submission, actor=world.registrar,
+        "approve": lambda: submission_approve(submission=submission, actor=world.registrar,
                                                      expected_version=stale),
-        "reject": lambda: review.submission_reject(submission=submission, actor=world.registrar, reason="No.",
+        "reject": lambda: submission_reject(submission=submission, actor=world.registrar, reason="No.",
                                                    expected_version=stale),
-        "request_correction": lambda: review.submission_request_correction(
+        "request_correction": lambda: submission_request_correction(
             submission=submission, actor=world.registrar, message="Fix.", expected_version=stale),
     }[action]
     with pytest.raises(Conflict) as exc:
@@ -206,7 +219,7 @@ def test_stale_expected_version_is_a_conflict(world, intake, action):
 
 def test_current_expected_version_is_accepted(world, intake):
     submission = submitted_intake(world, intake)
-    result = review.submission_approve(submission=submission, actor=world.registrar,
+    result = submission_approve(submission=submission, actor=world.registrar,
                                        expected_version=submission.version)
     assert result.status == S.IMPORTED and result.version > submission.version
 
@@ -214,11 +227,11 @@ def test_current_expected_version_is_accepted(world, intake):
 def test_second_approval_with_the_same_version_is_refused(world, intake):
     submission = submitted_intake(world, intake)
     seen = submission.version
-    review.submission_approve(submission=submission, actor=world.registrar, expected_version=seen)
+    submission_approve(submission=submission, actor=world.registrar, expected_version=seen)
     with pytest.raises(Conflict):
-        review.submission_approve(submission=submission, actor=world.district_admin, expected_version=seen)
+        submission_approve(submission=submission, actor=world.district_admin, expected_version=seen)
     with pytest.raises(InvalidTransition):
-        review.submission_approve(submission=submission, actor=world.district_admin)
+        submission_approve(submission=submission, actor=world.district_admin)
     assert Person.objects.filter(family_name="Dube").count() == 1
 
 
@@ -230,18 +243,18 @@ def test_class_teacher_reviews_only_their_classes(world):
     in_6a = submitted_intake(world, session)
     in_6b = submitted_intake(world, session, given_name="Tatenda", class_division_id=str(world.class_6b.pk))
     teacher = world.class_teacher
-    assert set(review.submissions_for_user(teacher)) == {in_6a}
-    assert review.can_review(teacher, in_6a) and not review.can_review(teacher, in_6b)
+    assert set(submissions_for_user(teacher)) == {in_6a}
+    assert can_review(teacher, in_6a) and not can_review(teacher, in_6b)
     with pytest.raises(PermissionDenied):
-        review.submission_approve(submission=in_6b, actor=teacher)
-    assert review.submission_approve(submission=in_6a, actor=teacher).status == S.IMPORTED
+        submission_approve(submission=in_6b, actor=teacher)
+    assert submission_approve(submission=in_6a, actor=teacher).status == S.IMPORTED
 
 
 @pytest.mark.parametrize("persona", ["viewer", "other_registrar"])
 def test_read_only_and_outsiders_cannot_review(world, intake, persona):
     submission = submitted_intake(world, intake)
     user = world.personas[persona]
-    assert not review.can_review(user, submission)
+    assert not can_review(user, submission)
     before = _snapshot(submission)
     for action in ACTIONS.values():
         with pytest.raises(PermissionDenied):
@@ -254,9 +267,9 @@ def test_registrar_of_school_a_cannot_review_school_b(world):
     code = new_codes(session_b, world.district_admin)[0]
     submission = submit(code, intake_payload(world, class_division_id=str(world.class_7a.pk),
                                              grade_level_id=str(world.grade7.pk)))
-    assert submission not in review.submissions_for_user(world.registrar)
+    assert submission not in submissions_for_user(world.registrar)
     with pytest.raises(PermissionDenied):
-        review.submission_approve(submission=submission, actor=world.registrar)
+        submission_approve(submission=submission, actor=world.registrar)
 
 
 # --- auto-approval ----------------------------------------------------------------------------------------
@@ -307,7 +320,7 @@ def test_changed_verification_waits_for_review(world, verification):
     submission = submit(code, verification_payload(code, given_name="Rudorwashe"))
     assert submission.status == S.SUBMITTED
     assert submission.validation_summary["changedFields"] == ["given_name"]
-    approved = review.submission_approve(submission=submission, actor=world.class_teacher)
+    approved = submission_approve(submission=submission, actor=world.class_teacher)
     assert approved.status == S.IMPORTED and approved.imported_person == person
     person.refresh_from_db()
     assert person.given_name == "Rudorwashe"
@@ -327,7 +340,7 @@ def test_unchanged_verification_waits_when_policy_says_so(world):
 
 def test_import_creates_person_and_enrollment_for_the_sessions_year(world, intake):
     submission = submitted_intake(world, intake, national_id="63-123456-A-63", address="12 Jacaranda Rd")
-    result = review.submission_approve(submission=submission, actor=world.registrar)
+    result = submission_approve(submission=submission, actor=world.registrar)
     assert result.status == S.IMPORTED and result.import_error == "" and result.imported_at is not None
     person = result.imported_person
     assert (person.given_name, person.family_name, person.role) == ("Chipo", "Dube", "student")
@@ -350,7 +363,7 @@ def test_teacher_import_enrolls_in_the_classes_taught(world):
     session = open_session(world, mode=RegistrationMode.TEACHER_SELF_REGISTRATION, academic_year=world.year)
     code = new_codes(session, world.district_admin)[0]
     submission = submit(code, teacher_payload(world, maths))
-    result = review.submission_approve(submission=submission, actor=world.registrar)
+    result = submission_approve(submission=submission, actor=world.registrar)
     person = result.imported_person
     assert (person.role, person.sis_id, person.email, person.phone) == (
         "teacher", "T-1001", "farai@example.org", "+263 71 555 0101")
@@ -362,8 +375,8 @@ def test_teacher_import_enrolls_in_the_classes_taught(world):
 
 def test_import_is_idempotent(world, intake):
     submission = submitted_intake(world, intake)
-    first = review.submission_approve(submission=submission, actor=world.registrar)
-    again = review.submission_import(submission=first, actor=world.registrar)
+    first = submission_approve(submission=submission, actor=world.registrar)
+    again = submission_import(submission=first, actor=world.registrar)
     assert again.status == S.IMPORTED and again.imported_person == first.imported_person
     assert again.version == first.version
     assert Person.objects.filter(family_name="Dube").count() == 1
@@ -372,12 +385,12 @@ def test_import_is_idempotent(world, intake):
 
 def test_the_same_child_registered_twice_is_one_person(world, intake):
     """A second code for the same child (same names and date of birth) updates, never duplicates."""
-    first = review.submission_approve(submission=submitted_intake(world, intake), actor=world.registrar)
+    first = submission_approve(submission=submitted_intake(world, intake), actor=world.registrar)
     second_session = open_session(world, academic_year=world.year, title="Late intake")
     second = submitted_intake(world, second_session, guardian_phone="+263 77 999 0000")
-    assert [p.pk for p in review.possible_duplicates(second)] == [first.imported_person_id]
-    assert review.match_person(second) == first.imported_person
-    result = review.submission_approve(submission=second, actor=world.registrar)
+    assert [p.pk for p in possible_duplicates(second)] == [first.imported_person_id]
+    assert match_person(second) == first.imported_person
+    result = submission_approve(submission=second, actor=world.registrar)
     assert result.imported_person == first.imported_person
     assert Person.objects.filter(family_name="Dube").count() == 1
     assert Enrollment.objects.filter(person=result.imported_person).count() == 1
@@ -392,8 +405,8 @@ def test_matching_by_number_comes_before_name(world):
     by_name = f.PersonFactory(district=world.district, school=world.school_a, sis_id="",
                               given_name="Chipo", family_name="Dube", date_of_birth=dt.date(2014, 5, 2))
     submission = submitted_intake(world, session, student_number="avp-0042")
-    assert review.match_person(submission) == by_number
-    result = review.submission_approve(submission=submission, actor=world.registrar)
+    assert match_person(submission) == by_number
+    result = submission_approve(submission=submission, actor=world.registrar)
     assert result.imported_person == by_number
     by_number.refresh_from_db()
     assert by_number.family_name == "Dube"
@@ -409,7 +422,7 @@ def test_matching_by_name_and_date_of_birth(world, intake):
                     date_of_birth=dt.date(2015, 1, 1))  # a different child
     f.PersonFactory(district=world.other_district, given_name="Chipo", family_name="Dube",
                     date_of_birth=dt.date(2014, 5, 2))  # another district: never matched
-    result = review.submission_approve(submission=submitted_intake(world, intake), actor=world.registrar)
+    result = submission_approve(submission=submitted_intake(world, intake), actor=world.registrar)
     assert result.imported_person == existing
     existing.refresh_from_db()
     assert existing.sis_id == "AVP-0007" and existing.given_name == "Chipo"
@@ -420,7 +433,7 @@ def test_import_failure_leaves_it_approved_and_writes_nothing(world, verificatio
     session, [(person, code), (classmate, _code)] = verification
     submission = submit(code, verification_payload(code, student_number=classmate.sis_id, given_name="Rudorwashe"))
     enrollments_before = list(Enrollment.objects.order_by("pk").values_list("pk", "person_id", "class_division_id"))
-    result = review.submission_approve(submission=submission, actor=world.registrar)
+    result = submission_approve(submission=submission, actor=world.registrar)
     assert result.status == S.APPROVED
     assert classmate.sis_id in result.import_error and classmate.full_name in result.import_error
     assert result.imported_person is None and result.imported_at is None
@@ -434,7 +447,7 @@ def test_import_failure_leaves_it_approved_and_writes_nothing(world, verificatio
     # Fixed in the roster: the import goes through on the next try.
     classmate.sis_id = "S-699"
     classmate.save()
-    retried = review.submission_import(submission=result, actor=world.registrar)
+    retried = submission_import(submission=result, actor=world.registrar)
     assert retried.status == S.IMPORTED and retried.import_error == ""
     person.refresh_from_db()
     assert (person.given_name, person.sis_id) == ("Rudorwashe", "S-601")
@@ -443,35 +456,35 @@ def test_import_failure_leaves_it_approved_and_writes_nothing(world, verificatio
 def test_import_of_a_submission_that_is_not_approved_is_refused(world, intake):
     submission = submitted_intake(world, intake)
     with pytest.raises(InvalidTransition):
-        review.submission_import(submission=submission, actor=world.registrar)
+        submission_import(submission=submission, actor=world.registrar)
     assert not Person.objects.filter(family_name="Dube").exists()
 
 
 def test_import_approved_action(world):
     session = open_session(world, academic_year=world.year, approval_policy={"importOnApproval": False})
     approved = [
-        review.submission_approve(submission=submitted_intake(world, session, given_name=name), actor=world.registrar)
+        submission_approve(submission=submitted_intake(world, session, given_name=name), actor=world.registrar)
         for name in ("Chipo", "Tariro")
     ]
     waiting = submitted_intake(world, session, given_name="Kuda")
     assert {s.status for s in approved} == {S.APPROVED}
     for user in (world.class_teacher, world.viewer):
         with pytest.raises(PermissionDenied):
-            review.submissions_import_approved(session=session, actor=user)
-    assert review.submissions_import_approved(session=session, actor=world.registrar) == {"imported": 2, "failed": 0}
+            submissions_import_approved(session=session, actor=user)
+    assert submissions_import_approved(session=session, actor=world.registrar) == {"imported": 2, "failed": 0}
     assert set(Submission.objects.filter(session=session).values_list("status", flat=True)) == {S.IMPORTED, S.SUBMITTED}
     waiting.refresh_from_db()
     assert waiting.status == S.SUBMITTED
-    assert review.submissions_import_approved(session=session, actor=world.registrar) == {"imported": 0, "failed": 0}
+    assert submissions_import_approved(session=session, actor=world.registrar) == {"imported": 0, "failed": 0}
 
 
 def test_bulk_approve_approves_each_on_its_own(world, intake):
     ok = [submitted_intake(world, intake, given_name=n) for n in ("Chipo", "Tariro")]
-    sent_back = review.submission_request_correction(
+    sent_back = submission_request_correction(
         submission=submitted_intake(world, intake, given_name="Kuda"), actor=world.registrar, message="Fix.")
     other = open_session(world, school=world.other_school, actor=world.other_registrar, mode=RegistrationMode.TEACHER_SELF_REGISTRATION)
     foreign = SubmissionFactory(access_code=new_codes(other, world.other_registrar)[0], status=S.SUBMITTED)
-    result = review.submissions_bulk_approve(
+    result = submissions_bulk_approve(
         submission_ids=[ok[0].pk, sent_back.pk, foreign.pk, ok[1].pk], actor=world.registrar)
     assert [s.pk for s in result["approved"]] == [ok[0].pk, ok[1].pk]
     assert set(result["failed"]) == {str(sent_back.pk), str(foreign.pk)}
@@ -488,7 +501,7 @@ def test_possible_duplicates_stay_in_the_district(world, intake):
     f.PersonFactory(district=world.other_district, given_name="Chipo", family_name="Dube")
     f.PersonFactory(district=world.district, given_name="Rufaro", family_name="Dube", date_of_birth=dt.date(2010, 1, 1))
     submission = submitted_intake(world, intake)
-    assert set(review.possible_duplicates(submission)) == {twin, sibling}
+    assert set(possible_duplicates(submission)) == {twin, sibling}
 
 
 # --- progress follows every step ---------------------------------------------------------------------------
@@ -512,17 +525,17 @@ def test_progress_counters_follow_every_state_change(world):
     second = submit(codes[1], intake_payload(world, given_name="Tariro"))
     third = submit(codes[2], intake_payload(world, given_name="Kuda"))
     assert progress() == (1, 0, 3, 0, 0, 0, 0, 75.0, 0.0)
-    first = review.submission_request_correction(submission=first, actor=world.registrar, message="Fix.")
+    first = submission_request_correction(submission=first, actor=world.registrar, message="Fix.")
     assert progress() == (1, 0, 2, 1, 0, 0, 0, 50.0, 0.0)
     fixed = submission_save_draft(access_code_id=codes[0].pk, payload=intake_payload(world), version=first.version)
     first = submission_submit(access_code_id=codes[0].pk, version=fixed.version)
     assert progress() == (1, 0, 3, 0, 0, 0, 0, 75.0, 0.0)
-    review.submission_reject(submission=third, actor=world.registrar, reason="Duplicate.")
+    submission_reject(submission=third, actor=world.registrar, reason="Duplicate.")
     assert progress() == (1, 0, 2, 0, 0, 1, 0, 50.0, 0.0)
-    second = review.submission_approve(submission=second, actor=world.registrar)
+    second = submission_approve(submission=second, actor=world.registrar)
     assert progress() == (1, 0, 1, 0, 1, 1, 0, 50.0, 33.3)
-    review.submission_import(submission=second, actor=world.registrar)
+    submission_import(submission=second, actor=world.registrar)
     assert progress() == (1, 0, 1, 0, 0, 1, 1, 50.0, 33.3)
-    review.submission_approve(submission=first, actor=world.registrar)
-    review.submissions_import_approved(session=session, actor=world.registrar)
+    submission_approve(submission=first, actor=world.registrar)
+    submissions_import_approved(session=session, actor=world.registrar)
     assert progress() == (1, 0, 0, 0, 0, 1, 2, 50.0, 66.7)

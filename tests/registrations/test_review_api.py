@@ -11,9 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from registrations import review
 from registrations.choices import RegistrationMode, SubmissionStatus
 from registrations.models import Submission, SubmissionStatusChange
+from registrations.services.review import submission_approve, submission_request_correction
 from rostering.models import Enrollment, Person
 from tests.registrations.review_support import (
     intake_payload,
@@ -41,7 +41,7 @@ def queue(world):
     chipo = submitted_intake(world, session)
     tariro = submitted_intake(world, session, given_name="Tariro", family_name="Mlambo",
                               class_division_id=str(world.class_6b.pk))
-    rufaro = review.submission_approve(
+    rufaro = submission_approve(
         submission=submitted_intake(world, session, given_name="Rufaro", family_name="Banda"), actor=world.registrar)
     session_b = open_session(world, school=world.school_b, academic_year=world.year, title="Borrowdale intake")
     tendai = submit(new_codes(session_b, world.district_admin)[0], intake_payload(
@@ -266,7 +266,7 @@ def test_request_correction(world, queue, api_client_for):
 
 def test_stale_version_is_409(world, queue, api_client_for):
     seen = queue.chipo.version
-    review.submission_request_correction(submission=queue.chipo, actor=world.district_admin, message="Fix.")
+    submission_request_correction(submission=queue.chipo, actor=world.district_admin, message="Fix.")
     before = state(queue.chipo)
     response = api_client_for(world.registrar).post(url("approve", queue.chipo.pk), {"expectedVersion": seen},
                                                     format="json")
@@ -378,7 +378,7 @@ def test_bulk_approve_viewer_is_403(world, queue, api_client_for):
 def approved(world):
     session = open_session(world, academic_year=world.year, approval_policy={"importOnApproval": False},
                            required_fields={"fields": {"student_number": "optional"}})
-    return review.submission_approve(submission=submitted_intake(world, session, student_number="AVP-0042"),
+    return submission_approve(submission=submitted_intake(world, session, student_number="AVP-0042"),
                                      actor=world.registrar)
 
 

@@ -10,10 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from registrations import review
 from registrations.choices import RegistrationMode, SubmissionStatus
 from registrations.models import CodeAttempt, Submission
-from registrations.participation import access_code_validate
+from registrations.services.participation import access_code_validate
+from registrations.services.review import submission_approve, submission_request_correction
 from rostering.common.errors import ApplicationError
 from rostering.models import Person
 from tests.registrations.review_support import (
@@ -48,12 +48,12 @@ def queue(world):
     tariro = submitted_intake(world, session, given_name="Tariro", family_name="Mlambo",
                               class_division_id=str(world.class_6b.pk))
     draft_code = new_codes(session, world.district_admin)[0]
-    from registrations.participation import submission_save_draft
+    from registrations.services.participation import submission_save_draft
 
     kuda = submission_save_draft(access_code_id=draft_code.pk, payload={
         "given_name": "Kuda", "family_name": "Phiri", "grade_level_id": str(world.grade6.pk),
         "class_division_id": str(world.class_6a.pk)})
-    rufaro = review.submission_approve(
+    rufaro = submission_approve(
         submission=submitted_intake(world, session, given_name="Rufaro", family_name="Banda"), actor=world.registrar)
     session_b = open_session(world, school=world.school_b, academic_year=world.year, title="Borrowdale intake")
     tendai = submit(new_codes(session_b, world.district_admin)[0], intake_payload(
@@ -324,7 +324,7 @@ def test_correction_form_errors_come_back_into_the_form(world, queue, client_for
 
 def test_stale_page_gets_a_409_message(world, queue, client_for):
     seen = queue.chipo.version
-    review.submission_request_correction(submission=queue.chipo, actor=world.district_admin, message="Fix the name.")
+    submission_request_correction(submission=queue.chipo, actor=world.district_admin, message="Fix the name.")
     response = client_for(world.registrar).post(action_url("approve", queue.chipo), {"expected_version": seen})
     assert response.status_code == 409
     html = response.content.decode()
@@ -407,7 +407,7 @@ def test_bulk_approve_by_class_teacher_only_touches_6a(world, queue, client_for)
 def on_demand(world):
     session = open_session(world, academic_year=world.year, approval_policy={"importOnApproval": False},
                            title="Import later")
-    approved = [review.submission_approve(submission=submitted_intake(world, session, given_name=n),
+    approved = [submission_approve(submission=submitted_intake(world, session, given_name=n),
                                           actor=world.registrar) for n in ("Chipo", "Tariro")]
     return session, approved
 
@@ -451,7 +451,7 @@ def test_import_one_from_its_page(world, on_demand, client_for):
 def test_failed_import_is_shown_with_the_reason(world, client_for):
     f.PersonFactory(district=world.district, role="teacher", sis_id="AVP-0042", given_name="Other", family_name="Person")
     session = open_session(world, academic_year=world.year, required_fields={"fields": {"student_number": "optional"}})
-    submission = review.submission_approve(submission=submitted_intake(world, session, student_number="AVP-0042"),
+    submission = submission_approve(submission=submitted_intake(world, session, student_number="AVP-0042"),
                                            actor=world.registrar)
     assert submission.status == S.APPROVED and submission.import_error
     client = client_for(world.registrar)
@@ -476,7 +476,7 @@ def attempts(world):
     for typed, school in (("WRONG-CODE", "AVP"), ("ANOTHER1", "BRH"), ("NOPE-NOPE", "")):
         with pytest.raises(ApplicationError):
             access_code_validate(code=typed, school_code=school, ip="203.0.113.9")
-    from registrations.services import registration_session_transition
+    from registrations.services.sessions import registration_session_transition
 
     registration_session_transition(session=session, to="paused", actor=world.district_admin)
     with pytest.raises(ApplicationError):

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from registrations import services
+from registrations import validators
 from registrations.choices import (
     CODE_FORMAT_LENGTH,
     EDITABLE_WHEN_LIVE,
@@ -24,9 +24,9 @@ from registrations.choices import (
 )
 from registrations.codes import ALPHABET, format_code, normalize_code
 from registrations.models import AccessCode, RegistrationSession, SessionStatusChange
-from registrations.services import (
-    access_code_revoke,
-    access_codes_generate,
+from registrations.services import codes as codes_services
+from registrations.services.codes import access_code_revoke, access_codes_generate
+from registrations.services.sessions import (
     registration_session_create,
     registration_session_transition,
     registration_session_update,
@@ -422,7 +422,7 @@ def test_open_and_paused_sessions_refuse_the_other_fields(world, status, name):
             actor=world.registrar, session=session, data={name: value, "title": "Should not be saved"}
         )
     message = errors_of(exc_info)[name][0]
-    assert services.CAMEL[name] in message
+    assert validators.CAMEL[name] in message
     assert f"it is {status}" in message and "Editable now" in message
     session.refresh_from_db()
     assert session.title != "Should not be saved"
@@ -644,7 +644,7 @@ def test_short_formats_never_reuse_a_taken_code(world, monkeypatch):
     session = make_session(world)
     AccessCodeFactory(session=session, code="AAAA")
     pool = iter(["AAAA", "BBBB", "CCCC", "DDDD", "EEEE", "FFFF"])
-    monkeypatch.setattr(services, "random_codes", lambda count, length: [next(pool) for _ in range(count)])
+    monkeypatch.setattr(codes_services, "random_codes", lambda count, length: [next(pool) for _ in range(count)])
     result = generate(session, world.registrar, count=2, format=CodeFormat.HUMAN_READABLE_4)
     assert "AAAA" not in {c.code for c in result.codes}
     assert AccessCode.objects.filter(session=session).count() == 3
@@ -653,7 +653,7 @@ def test_short_formats_never_reuse_a_taken_code(world, monkeypatch):
 def test_a_code_space_that_cannot_fit_the_batch_is_a_conflict(world, monkeypatch):
     session = make_session(world)
     AccessCodeFactory(session=session, code="AAAA")
-    monkeypatch.setattr(services, "random_codes", lambda count, length: ["AAAA"] * count)
+    monkeypatch.setattr(codes_services, "random_codes", lambda count, length: ["AAAA"] * count)
     with pytest.raises(Conflict):
         generate(session, world.registrar, count=1, format=CodeFormat.HUMAN_READABLE_4)
     assert AccessCode.objects.filter(session=session).count() == 1
@@ -663,7 +663,7 @@ def test_a_collision_on_insert_is_retried(world, monkeypatch):
     session = make_session(world)
     AccessCodeFactory(session=session, code="AAAAAAAAAA")
     batches = iter([["AAAAAAAAAA", "BBBBBBBBBB"], ["CCCCCCCCCC", "DDDDDDDDDD"]])
-    monkeypatch.setattr(services, "random_codes", lambda count, length: next(batches))
+    monkeypatch.setattr(codes_services, "random_codes", lambda count, length: next(batches))
     result = generate(session, world.registrar, count=2)
     assert {c.code for c in result.codes} == {"CCCCCCCCCC", "DDDDDDDDDD"}
 

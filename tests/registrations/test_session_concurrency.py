@@ -13,9 +13,10 @@ import time
 import pytest
 from django.db import connection, connections
 
-from registrations import services
 from registrations.choices import RegistrationMode, RosterPolicy, SessionStatus
 from registrations.models import AccessCode, SessionStatusChange
+from registrations.services import codes as code_services
+from registrations.services import sessions as session_services
 from rostering.common.errors import InvalidTransition
 from tests.registrations.factories import RegistrationSessionFactory
 
@@ -77,7 +78,7 @@ def test_two_simultaneous_service_transitions_one_invalid_transition(world, monk
     session = RegistrationSessionFactory(school=world.school_a, status=SessionStatus.OPEN)
     slow_history(monkeypatch)
     results = run_together(*(
-        lambda: services.registration_session_transition(session=session, to=SessionStatus.CLOSED,
+        lambda: session_services.registration_session_transition(session=session, to=SessionStatus.CLOSED,
                                                          actor=world.registrar)
         for _ in range(2)
     ))
@@ -91,8 +92,8 @@ def test_simultaneous_close_and_pause_leave_a_consistent_history(world, monkeypa
     session = RegistrationSessionFactory(school=world.school_a, status=SessionStatus.OPEN)
     slow_history(monkeypatch)
     results = run_together(
-        lambda: services.registration_session_transition(session=session, to=SessionStatus.CLOSED, actor=world.registrar),
-        lambda: services.registration_session_transition(session=session, to=SessionStatus.PAUSED, actor=world.registrar),
+        lambda: session_services.registration_session_transition(session=session, to=SessionStatus.CLOSED, actor=world.registrar),
+        lambda: session_services.registration_session_transition(session=session, to=SessionStatus.PAUSED, actor=world.registrar),
     )
     session.refresh_from_db()
     history = list(SessionStatusChange.objects.filter(session=session).order_by("created_at", "id"))
@@ -112,13 +113,13 @@ def test_two_simultaneous_roster_generations_never_give_one_person_two_codes(wor
         class_division=world.class_6a,
     )
     results = run_together(*(
-        lambda: services.access_codes_generate(session=session, actor=world.registrar, assign_from_class_roster=True)
+        lambda: code_services.access_codes_generate(session=session, actor=world.registrar, assign_from_class_roster=True)
         for _ in range(2)
     ))
     live = AccessCode.objects.filter(session=session, revoked_at__isnull=True)
     assert live.count() == len(roster.students_6a)
     assert live.values("assigned_person").distinct().count() == len(roster.students_6a)
-    winners = [r for r in results if isinstance(r, services.GeneratedCodes)]
+    winners = [r for r in results if isinstance(r, code_services.GeneratedCodes)]
     assert len(winners) == 1  # the second found everyone covered (a 400), never an integrity error
-    loser = next(r for r in results if not isinstance(r, services.GeneratedCodes))
+    loser = next(r for r in results if not isinstance(r, code_services.GeneratedCodes))
     assert "already has a live code" in str(loser)

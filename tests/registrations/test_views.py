@@ -15,11 +15,8 @@ from django.utils import timezone
 
 from registrations.choices import SHORT_CODE_WARNING, CodeStatus, SessionStatus, SubmissionStatus
 from registrations.models import AccessCode, RegistrationSession, SessionStatusChange
-from registrations.services import (
-    access_codes_generate,
-    registration_session_create,
-    registration_session_transition,
-)
+from registrations.services.codes import access_codes_generate
+from registrations.services.sessions import registration_session_create, registration_session_transition
 from tests.registrations.factories import AccessCodeFactory, SubmissionFactory
 from tests.rostering import factories as f
 
@@ -564,10 +561,11 @@ def test_csv_export(world, client_for):
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[0][:3] == ["code", "display_code", "status"]
+    # One CSV writer for the page and the API: the same columns (registrations.exports.CSV_COLUMNS).
+    assert rows[0][:4] == ["\ufeffcode", "status", "assigned_person_id", "assigned_person_name"]
     assert len(rows) == 2
     code = result.codes[0]
-    assert rows[1][0] == code.code and rows[1][1] == code.display_code and rows[1][2] == "unused"
+    assert rows[1][0] == code.display_code and rows[1][1] == "unused" and rows[1][2] == str(person.pk)
     assert rows[1][3].startswith("'=cmd")  # no formula injection
     assert rows[1][-1] == f"http://testserver/register?code={code.code}"
 
@@ -579,9 +577,11 @@ def test_submissions_tab_empty_state_and_status_filter(world, client_for, sessio
     client = client_for(world.class_teacher)
     html = client.get(url("session_detail", session_a.pk, tab="submissions")).text
     assert "No submissions yet — participants appear here as soon as they start" in html
-    draft = SubmissionFactory(access_code=AccessCodeFactory(session=session_a), payload={"given_name": "Rudo", "family_name": "Moyo"})
+    draft = SubmissionFactory(access_code=AccessCodeFactory(session=session_a), class_division=world.class_6a,
+                              payload={"given_name": "Rudo", "family_name": "Moyo"})
     done = SubmissionFactory(access_code=AccessCodeFactory(session=session_a), status=SubmissionStatus.SUBMITTED,
-                             payload={"given_name": "Tariro", "family_name": "Dube"}, submitted_at=timezone.now())
+                             class_division=world.class_6a, payload={"given_name": "Tariro", "family_name": "Dube"},
+                             submitted_at=timezone.now())
     html = client.get(url("session_detail", session_a.pk, tab="submissions")).text
     assert "Rudo Moyo" in html and "Tariro Dube" in html
     assert reverse("review:submission_detail", args=[done.pk]) in html  # rows open the review page
@@ -591,6 +591,22 @@ def test_submissions_tab_empty_state_and_status_filter(world, client_for, sessio
     html = client.get(url("session_detail", session_a.pk, tab="submissions", status="rejected")).text
     assert "No submissions with this status" in html
     assert draft.pk and done.pk
+
+
+def test_submissions_tab_has_the_review_queues_scope(world, client_for, session_a):
+    """A class teacher sees the submissions of their own classes there, as in the review queue: every row
+    listed opens (the detail of another class's submission is a 404)."""
+    mine = SubmissionFactory(access_code=AccessCodeFactory(session=session_a), status=SubmissionStatus.SUBMITTED,
+                             class_division=world.class_6a, payload={"given_name": "Tariro", "family_name": "Dube"})
+    other = SubmissionFactory(access_code=AccessCodeFactory(session=session_a), status=SubmissionStatus.SUBMITTED,
+                              payload={"given_name": "Farai", "family_name": "Sibanda"})
+    teacher = client_for(world.class_teacher)
+    html = teacher.get(url("session_detail", session_a.pk, tab="submissions")).text
+    assert "Tariro Dube" in html and "Farai Sibanda" not in html
+    assert teacher.get(reverse("review:submission_detail", args=[other.pk])).status_code == 404
+    assert teacher.get(reverse("review:submission_detail", args=[mine.pk])).status_code == 200
+    html = client_for(world.registrar).get(url("session_detail", session_a.pk, tab="submissions")).text
+    assert "Tariro Dube" in html and "Farai Sibanda" in html
 
 
 # --- progress -----------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Staff pages of the review queue (namespace "review", mounted at /registrations/submissions/).
 
-Thin on purpose: reads go through ``registrations.review_selectors`` (another district's submission, or a
+Thin on purpose: reads go through ``registrations.selectors`` (another district's submission, or a
 class the class teacher doesn't teach, is a 404); every action calls one service of
-``registrations.review`` (a role too low is a 403; a stale version or an action the status doesn't
+``registrations.services.review`` (or ``roster_import``) (a role too low is a 403; a stale version or an action the status doesn't
 allow comes back as a message with a 409; a missing reason as a form error with a 400).
 """
 
@@ -24,22 +24,8 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from registrations.choices import SubmissionStatus
-from registrations.forms_spec import GROUP_TITLES, FormField, form_fields
-from registrations.models import RegistrationSession, Submission
-from registrations.review import (
-    REVIEWABLE,
-    can_review,
-    class_teacher_division_ids,
-    match_person,
-    possible_duplicates,
-    submission_approve,
-    submission_import,
-    submission_reject,
-    submission_request_correction,
-    submissions_bulk_approve,
-    submissions_import_approved,
-)
-from registrations.review_forms import (
+from registrations.filtersets import AWAITING_REVIEW, REVIEWABLE
+from registrations.forms import (
     ApproveForm,
     BulkApproveForm,
     CodeAttemptFilterForm,
@@ -47,29 +33,39 @@ from registrations.review_forms import (
     RejectForm,
     SubmissionFilterForm,
 )
-from registrations.review_selectors import (
-    AWAITING_REVIEW,
+from registrations.models import RegistrationSession, Submission
+from registrations.selectors import (
+    can_manage,
+    can_review,
     can_see_code_attempts,
+    class_teacher_division_ids,
     code_attempt_hotspots,
     code_attempt_list,
+    form_fields,
+    match_person,
+    possible_duplicates,
     review_filter_options,
     submission_detail_queryset,
     submission_list,
+    submissions_awaiting_import,
 )
-from registrations.validators import default_approval_policy
+from registrations.services.review import (
+    submission_approve,
+    submission_reject,
+    submission_request_correction,
+    submissions_bulk_approve,
+)
+from registrations.services.roster_import import submission_import, submissions_import_approved
+from registrations.validators import GROUP_TITLES, FormField, default_approval_policy
 from rostering.common.errors import ApplicationError
 from rostering.common.http import safe_next, wants_partial
-from rostering.permissions import Perm, has_any_perm, has_perm
+from rostering.permissions import Perm, has_any_perm
 
 LIST_TEMPLATE = "registrations/review/submission_list.html"
 DETAIL_TEMPLATE = "registrations/review/submission_detail.html"
 ATTEMPTS_TEMPLATE = "registrations/review/attempt_list.html"
 PER_PAGE = 25
 ATTEMPTS_PER_PAGE = 50
-
-
-def can_manage(user, session: RegistrationSession) -> bool:
-    return has_perm(user, Perm.REGISTRATIONS_MANAGE, district_id=session.district_id, school_id=session.school_id)
 
 
 def _require_view(user) -> None:
@@ -101,7 +97,7 @@ def submission_list_view(request: HttpRequest) -> HttpResponse:
     if session is not None and can_manage(user, session):
         import_panel = {
             "session": session,
-            "approved": Submission.objects.filter(session=session, status=SubmissionStatus.APPROVED).count(),
+            "approved": submissions_awaiting_import(session).count(),
         }
     context = {
         "form": form,

@@ -1,6 +1,12 @@
 """The participant's side: code validation (rate-limited), the registration token, drafts and submits.
 
 The public /register pages and the public JSON API call exactly these functions.
+
+Locking: every write to a submission first locks its access code (``SELECT … FOR UPDATE``): the participant
+services here and the review services alike. The code lock serialises every writer of the submission, so
+the submission itself is then read with a plain query. A submit costs what it must: the code lock, the
+submission, the lists its form needs, one ``UPDATE`` of the submission, one of the code and their two history
+rows — the answers are checked once.
 """
 
 from __future__ import annotations
@@ -16,17 +22,14 @@ from django.utils import timezone
 from registrations import ratelimit
 from registrations.choices import CodeStatus, SessionStatus, SubmissionStatus
 from registrations.codes import normalize_code
-from registrations.forms_spec import (
-    SelectionContext,
-    changed_fields,
-    check_payload,
-    form_fields,
-    selection_context,
-)
 from registrations.models import AccessCode, CodeAttempt, Submission, SubmissionStatusChange
-from registrations.validators import enforce_placement
-from rostering.common.errors import ApplicationError, Conflict, Unauthorized
+from registrations.selectors import SelectionContext, form_fields, selection_context
+from registrations.services.codes import access_code_transition
+from registrations.services.review import apply_approval_policy, submission_transition
+from registrations.validators import changed_fields, check_payload, enforce_placement
+from rostering.common.errors import ApplicationError, Conflict, RateLimited, Unauthorized
 from rostering.common.jsonio import clean_json_fields
+from rostering.common.transitions import record
 
 TOKEN_SALT = "registrations.participant-token.v1"
 TOKEN_MAX_AGE = 3600
@@ -122,8 +125,6 @@ def access_code_validate(*, code: str, school_code: str = "", ip: str, device_na
         _log_attempt(CodeAttempt.Outcome.INVALID, ip=ip, code=normalized, school_code=school_code, access=access)
         lock = ratelimit.record_failure(ip=ip, code=normalized, school_code=school_code)
         if lock:
-            from rostering.common.errors import RateLimited
-
             raise RateLimited(
                 "Too many wrong codes. Please wait a while and try again, or ask your school for help.",
                 retry_after=lock,
@@ -135,7 +136,7 @@ def access_code_validate(*, code: str, school_code: str = "", ip: str, device_na
                      access=access)
         raise SessionNotOpen(session)
     ratelimit.record_success(ip=ip)
-    submission = Submission.objects.filter(access_code=access).first()
+    submission = submission_of(access)
     if device_name and submission is not None and not submission.device_name:
         Submission.objects.filter(pk=submission.pk).update(device_name=device_name[:200])
     return Validation(
@@ -144,8 +145,18 @@ def access_code_validate(*, code: str, school_code: str = "", ip: str, device_na
     )
 
 
-def access_code_from_token(token: str) -> AccessCode:
-    """The live access code a registration token is bound to (401 if expired, forged or revoked)."""
+
+@dataclass(frozen=True)
+class RegistrationToken:
+    """What a valid token says: the access code (and its session) it is bound to. Not yet checked against the
+    database: the services do that under their lock (a revoked code is refused there)."""
+
+    access_code_id: str
+    session_id: str
+
+
+def read_token(token: str) -> RegistrationToken:
+    """The code a registration token is bound to, if the signature is ours and it has not expired (else 401)."""
     if not token:
         raise Unauthorized("Enter your access code first.", code="token_missing")
     try:
@@ -154,37 +165,65 @@ def access_code_from_token(token: str) -> AccessCode:
         raise Unauthorized("Your registration session has expired. Enter your code again.", code="token_expired") from None
     except signing.BadSignature:
         raise Unauthorized("This registration link is not valid. Enter your code again.", code="token_invalid") from None
-    access = (
-        AccessCode.objects.select_related("session__school", "session__class_division__grade_level",
-                                          "session__grade_level", "school")
-        .filter(pk=data.get("c"), session_id=data.get("s"))
-        .first()
-    )
+    if not isinstance(data, dict) or not isinstance(data.get("c"), str) or not isinstance(data.get("s"), str):
+        raise Unauthorized(GENERIC_CODE_ERROR, code="token_invalid")
+    return RegistrationToken(access_code_id=data["c"], session_id=data["s"])
+
+
+def access_code_from_token(token: str | RegistrationToken) -> AccessCode:
+    """The live access code a registration token is bound to (401 if expired, forged or revoked)."""
+    bound = token if isinstance(token, RegistrationToken) else read_token(token)
+    try:
+        access = (
+            AccessCode.objects.select_related("session__school", "session__class_division__grade_level",
+                                              "session__grade_level", "school")
+            .filter(pk=bound.access_code_id, session_id=bound.session_id)
+            .first()
+        )
+    except ValidationError:  # not a UUID
+        access = None
     if access is None or not access.is_live:
         raise Unauthorized(GENERIC_CODE_ERROR, code="token_invalid")
     return access
 
 
-def _lock_usable_code(access_code_id) -> AccessCode:
-    access = (
-        AccessCode.objects.select_for_update(of=("self",))
-        .select_related("session__school", "session__class_division__grade_level", "session__grade_level")
-        .get(pk=access_code_id)
-    )
-    if not access.is_live:
+def _lock_usable_code(access_code_id, session_id=None) -> AccessCode:
+    """Lock the code (and read its session) for a write; refuse a revoked or expired code, a code of another
+    session than the token's, and a session that is not open."""
+    try:
+        access = (
+            AccessCode.objects.select_for_update(of=("self",))
+            .select_related("session__school", "session__class_division__grade_level", "session__grade_level")
+            .filter(pk=access_code_id)
+            .first()
+        )
+    except ValidationError:
+        access = None
+    if access is None or not access.is_live or (session_id is not None and str(access.session_id) != str(session_id)):
         raise Unauthorized(GENERIC_CODE_ERROR, code="token_invalid")
     if access.session.status != SessionStatus.OPEN:
         raise SessionNotOpen(access.session)
     return access
 
 
-def _apply_answers(access: AccessCode, payload: dict[str, Any]):
+def submission_of(access: AccessCode) -> Submission | None:
+    """The code's submission (read under the code's lock when the caller holds it)."""
+    try:
+        submission = Submission.objects.get(access_code_id=access.pk)
+    except Submission.DoesNotExist:
+        return None
+    submission.access_code, submission.session = access, access.session  # loaded with the code already
+    return submission
+
+
+def _apply_answers(access: AccessCode, payload: dict[str, Any], context: SelectionContext | None = None):
+    """Check the answers once: the form's rules, then the placement lock. Returns what to store."""
     session = access.session
-    context = selection_context(session)
+    context = context or selection_context(session)
     fields = form_fields(session, context)
     checked = check_payload(fields, payload)
     placement = enforce_placement(
-        session=session,
+        session=session, context=context,
         grade_level_id=checked.data.get("grade_level_id"),
         class_division_id=checked.data.get("class_division_id"),
     )
@@ -238,86 +277,96 @@ def _check_version(submission: Submission, version) -> None:
         )
 
 
-@transaction.atomic
-def submission_save_draft(*, access_code_id, payload: dict[str, Any], version=None, device_name: str = "") -> Submission:
-    """Autosave: store what the participant has typed so far (placement locks applied)."""
-    access = _lock_usable_code(access_code_id)
-    submission = Submission.objects.select_for_update().filter(access_code=access).first()
-    if submission is not None:
-        if submission.status not in EDITABLE:
-            raise Conflict("This registration has already been submitted and can no longer be changed.",
-                           code="not_editable", extra={"status": submission.status})
-        _check_version(submission, version)
-    data, summary, identity, placement, _fields = _apply_answers(access, payload)
-    now = timezone.now()
+def _editable(submission: Submission) -> None:
+    if submission.status not in EDITABLE:
+        raise Conflict("This registration has already been submitted and can no longer be changed.",
+                       code="not_editable", extra={"status": submission.status})
+
+
+def _write_draft(access: AccessCode, submission: Submission | None, answers, *, device_name: str = "") -> Submission:
+    """Store checked answers as the draft: the first one creates the submission (its first history row, and
+    the code moves to ``started``); later ones bump the version."""
+    data, summary, identity, placement, _fields = answers
     if submission is None:
         session = access.session
         submission = Submission(
             district_id=access.district_id, session=session, access_code=access, person_type=session.person_type,
             status=SubmissionStatus.DRAFT, version=1, device_name=(device_name or "")[:200],
         )
-        created = True
     else:
         submission.version += 1
-        created = False
+    created = submission._state.adding
     submission.payload = data
     submission.validation_summary = summary
     submission.normalized_identity = identity
     submission.grade_level = placement.grade_level
     submission.class_division = placement.class_division
     clean_json_fields(submission)  # stored means valid: every JSON document within its cap
-    submission.save()
     if created:
-        SubmissionStatusChange.objects.create(submission=submission, from_status="", to_status=SubmissionStatus.DRAFT)
-        AccessCode.objects.filter(pk=access.pk).update(status=CodeStatus.STARTED, first_used_at=now)
+        submission.save(force_insert=True)
+        record(SubmissionStatusChange, obj=submission, from_status="", to_status=SubmissionStatus.DRAFT)
+        access_code_transition(code=access, to=CodeStatus.STARTED, locked=True,
+                               updates={"first_used_at": timezone.now()})
+    else:
+        submission.save(update_fields=["payload", "validation_summary", "normalized_identity", "grade_level",
+                                       "class_division", "version", "updated_at"])
     return submission
 
 
 @transaction.atomic
-def submission_submit(*, access_code_id, version, payload: dict[str, Any] | None = None) -> Submission:
-    """Send the answers for review (or back for review after a correction). Everything must be valid."""
-    from registrations.review import apply_approval_policy, submission_transition
+def submission_save_draft(*, access_code_id, payload: dict[str, Any], version=None, device_name: str = "",
+                          session_id=None) -> Submission:
+    """Autosave: store what the participant has typed so far (placement locks applied)."""
+    access = _lock_usable_code(access_code_id, session_id)
+    submission = submission_of(access)
+    if submission is not None:
+        _editable(submission)
+        _check_version(submission, version)
+    return _write_draft(access, submission, _apply_answers(access, payload), device_name=device_name)
 
-    access = _lock_usable_code(access_code_id)
-    submission = Submission.objects.select_for_update().filter(access_code=access).first()
-    if submission is None:
-        if payload is None:
-            raise ValidationError({"payload": "Nothing to submit yet: fill in the form first."})
-        submission = submission_save_draft(access_code_id=access.pk, payload=payload, version=None)
-        version = submission.version
-    elif payload is not None:
-        submission = submission_save_draft(access_code_id=access.pk, payload=payload, version=version)
-        version = submission.version
-    if submission.status not in EDITABLE:
-        raise Conflict("This registration has already been submitted.", code="not_editable",
-                       extra={"status": submission.status})
-    _check_version(submission, version)
-    data, summary, identity, placement, _fields = _apply_answers(access, submission.payload)
-    # Answers sent with the submit that could not be stored at all (not even as text) are errors too.
-    sent_errors = (submission.validation_summary or {}).get("errors", {}) if payload is not None else {}
-    errors = {**sent_errors, **summary["errors"]}
+
+@transaction.atomic
+def submission_submit(*, access_code_id, version, payload: dict[str, Any] | None = None,
+                      session_id=None) -> Submission:
+    """Send the answers for review (or back for review after a correction). Everything must be valid.
+
+    With ``payload`` those answers are what is sent (and stored); without, the saved draft. Either way they
+    are checked once, under the code's lock, and written with the status change in one ``UPDATE``.
+    """
+    access = _lock_usable_code(access_code_id, session_id)
+    submission = submission_of(access)
+    if submission is None and payload is None:
+        raise ValidationError({"payload": "Nothing to submit yet: fill in the form first."})
+    if submission is not None:
+        _editable(submission)
+        _check_version(submission, version)
+    answers = _apply_answers(access, payload if payload is not None else submission.payload)
+    data, summary, identity, placement, _fields = answers
+    errors = {key: list(messages) for key, messages in summary["errors"].items()}
     for key in summary["missing"]:
         errors.setdefault(key, []).append("This field is required.")
     if errors:
         raise ValidationError(errors)
+    if submission is None:  # a submit with the answers and no draft before it: the draft is its first state
+        submission = _write_draft(access, None, answers)
     to = SubmissionStatus.SUBMITTED if submission.status == SubmissionStatus.DRAFT else SubmissionStatus.RESUBMITTED
     submission = submission_transition(
-        submission=submission, to=to, actor=None,
+        submission=submission, to=to, actor=None, code=access,
         updates={"payload": data, "validation_summary": summary, "normalized_identity": identity,
                  "grade_level": placement.grade_level, "class_division": placement.class_division,
                  "submitted_at": timezone.now(), "flagged_fields": []},
     )
-    submission.session = access.session  # already loaded with the code: the approval policy reads it
     return apply_approval_policy(submission=submission)
+
 
 
 _LOAD = object()
 
 
-def participant_status(access: AccessCode, submission: Submission | object | None = _LOAD) -> dict[str, Any]:
+def participant_status(access: AccessCode | None, submission: Submission | object | None = _LOAD) -> dict[str, Any]:
     """Where the participant stands; ``submission``: the code's submission when the caller has it (or None)."""
     if submission is _LOAD:
-        submission = Submission.objects.filter(access_code=access).first()
+        submission = submission_of(access)
     return {
         "status": submission.status if submission else "not_started",
         "nextStep": next_step_for(access, submission),

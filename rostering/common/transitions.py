@@ -1,0 +1,99 @@
+"""The one way a status changes, for every model that has one (registrations, session setups, assessments).
+
+``transition(obj=…, to=…, actor=…, allowed=…, history=…)``:
+
+1. locks the row (``SELECT … FOR UPDATE``), unless the caller already holds the lock in this transaction
+   (``locked=True``: it fetched the row with ``select_for_update`` itself);
+2. checks the move against the model's ``ALLOWED_TRANSITIONS`` (``{status: {targets}}``) and raises
+   ``InvalidTransition`` (409, naming the current status and the allowed targets) otherwise;
+3. saves the status, the caller's ``updates`` and the ``auto_now`` fields with ``update_fields``
+   (and bumps an optimistic-lock ``version_field`` when the model has one);
+4. writes one history row (who, from, to, when, why) through ``history`` — a ``StatusChange`` subclass.
+
+Everything happens in the caller's transaction (or in one of its own); no savepoint is taken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from contextlib import nullcontext
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+
+from rostering.common.errors import InvalidTransition
+
+
+class StatusChange(models.Model):
+    """The shape of every history row. Subclasses add the foreign key to their object (``subject_field``)
+    and ``from_status`` / ``to_status`` with their own choices."""
+
+    subject_field: str = ""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+def acting_user(actor):
+    """The user to record: ``None`` for the participant, a task or an anonymous caller."""
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def record(history: type[StatusChange], *, obj: models.Model, from_status: str, to_status: str, actor=None,
+           reason: str = "") -> StatusChange:
+    """Write one history row (also for an object's first status, where there is no transition: ``from_status=""``)."""
+    return history.objects.create(
+        **{history.subject_field: obj}, from_status=from_status, to_status=to_status, actor=acting_user(actor),
+        reason=reason or "",
+    )
+
+
+def transition[M: models.Model](
+    *,
+    obj: M,
+    to: str,
+    actor,
+    allowed: Mapping[str, Collection[str]],
+    history: type[StatusChange],
+    reason: str = "",
+    updates: Mapping[str, Any] | None = None,
+    locked: bool = False,
+    noun: str = "",
+    status_field: str = "status",
+    version_field: str | None = None,
+) -> M:
+    """Move ``obj`` to ``to`` (see the module docstring). Returns the saved, locked instance."""
+    # Inside the caller's transaction: its statements, no savepoint (a refusal propagates without marking the
+    # caller's block as broken). Called on its own: one transaction.
+    with nullcontext() if transaction.get_connection().in_atomic_block else transaction.atomic():
+        if not locked:
+            obj = type(obj)._default_manager.select_for_update(of=("self",)).get(pk=obj.pk)
+        current = getattr(obj, status_field)
+        targets = allowed.get(current, ())
+        if to not in targets:
+            raise InvalidTransition(current=current, target=to, allowed=targets,
+                                    noun=noun or obj._meta.verbose_name)
+        fields = {status_field: None}
+        for name, value in (updates or {}).items():
+            setattr(obj, name, value)
+            fields[name] = None
+        setattr(obj, status_field, to)
+        if version_field:
+            setattr(obj, version_field, getattr(obj, version_field) + 1)
+            fields[version_field] = None
+        for f in obj._meta.concrete_fields:
+            if getattr(f, "auto_now", False):
+                fields[f.name] = None
+        obj.save(update_fields=list(fields))
+        record(history, obj=obj, from_status=current, to_status=to, actor=actor, reason=reason)
+    return obj
