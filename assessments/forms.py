@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.validators import MaxValueValidator
 
 from assessments.choices import SessionStatus
 from assessments.models import Activity
@@ -60,3 +61,44 @@ class ConsumerForm(forms.Form):
             if not bare or len(d) > 253 or not all(part and part.replace("-", "").isalnum() for part in bare.split(".")):
                 raise forms.ValidationError(f"“{d}” is not a domain name.")
         return domains
+
+
+class MarkingFilterForm(forms.Form):
+    activity = forms.ChoiceField(required=False, label="Activity")
+    class_division = forms.ChoiceField(required=False, label="Class")
+    question = forms.ChoiceField(required=False, label="Question")
+    state = forms.ChoiceField(required=False, label="Show", choices=[
+        ("awaiting", "Awaiting a score"), ("marked", "Marked"), ("all", "All essays")])
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        from assessments.models import Question
+        from rostering.models import ClassDivision
+
+        activities = Activity.objects.for_user(user, perm=Perm.ROSTER_VIEW).order_by("title").values_list("reference", "title")
+        self.fields["activity"].choices = [("", "All activities"), *activities]
+        classes = (ClassDivision.objects.for_user(user, perm=Perm.ROSTER_VIEW).select_related("school")
+                   .order_by("school__name", "name"))
+        self.fields["class_division"].choices = [("", "All classes"), *((str(c.pk), f"{c.name} · {c.school.name}") for c in classes)]
+        questions = (Question.objects.filter(district_id__in=Activity.objects.for_user(user, perm=Perm.ROSTER_VIEW)
+                                             .values("district_id"), type__in=["longtext", "longtextV2", "plaintext"])
+                     .order_by("reference").values_list("reference", "stimulus"))
+        self.fields["question"].choices = [("", "All questions"), *((ref, f"{ref}: {text[:50]}") for ref, text in questions)]
+
+    def filters(self) -> dict:
+        if not self.is_valid():
+            return {k: v for k, v in self.cleaned_data.items() if k not in self.errors and v}
+        return {k: v for k, v in self.cleaned_data.items() if v}
+
+
+class MarkForm(forms.Form):
+    score = forms.DecimalField(min_value=0, decimal_places=2, max_digits=8, label="Score")
+
+    def __init__(self, *args, max_score: float, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_score = max_score
+        field = self.fields["score"]
+        field.max_value = max_score
+        field.widget.attrs.update({"min": 0, "max": f"{max_score:g}", "step": "0.5", "inputmode": "decimal",
+                                   "autofocus": True})
+        field.validators.append(MaxValueValidator(max_score, message=f"The score cannot be more than {max_score:g}."))

@@ -34,3 +34,45 @@ def can_manage_consumers(user, district_id=None) -> bool:
 def require_consumer_manager(user, district_id) -> None:
     if not can_manage_consumers(user, district_id):
         raise PermissionDenied("Only a district admin manages Data API consumers.")
+
+
+# --- manual marking -------------------------------------------------------------------------------------------------
+
+MARKING_ROLES = (MembershipRole.DISTRICT_ADMIN, MembershipRole.SCHOOL_ADMIN)
+
+
+def marking_q(user):
+    """A ``Q`` over ``AssessmentSession`` selecting the sessions the user may mark, or ``None`` for all
+    (superuser). District and school admins mark within their scope; a class teacher marks the learners
+    enrolled in the classes they teach; registrars and viewers mark nothing (they read)."""
+    from django.db.models import Q
+
+    from rostering.choices import EnrollmentRole
+    from rostering.models import Enrollment
+
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return None
+    q = Q(pk__in=[])
+    teaches = False
+    for g in grants_for(user):
+        if g.role in MARKING_ROLES:
+            grant_q = Q(district_id=g.district_id)
+            if g.school_id is not None:
+                grant_q &= Q(school_id=g.school_id)
+            q |= grant_q
+        elif g.role == MembershipRole.CLASS_TEACHER:
+            teaches = True
+    if teaches:
+        classes = Enrollment.objects.filter(person__user=user, role=EnrollmentRole.TEACHER).values("class_division_id")
+        learners = Enrollment.objects.filter(class_division_id__in=classes, role=EnrollmentRole.STUDENT).values("person_id")
+        district_ids = [g.district_id for g in grants_for(user) if g.role == MembershipRole.CLASS_TEACHER]
+        q |= Q(district_id__in=district_ids, person_id__in=learners)
+    return q
+
+
+def can_mark_anything(user) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return user.is_superuser or any(g.role in (*MARKING_ROLES, MembershipRole.CLASS_TEACHER) for g in grants_for(user))

@@ -107,3 +107,79 @@ def consumer_list(*, user) -> QuerySet[Consumer]:
     if user.is_superuser:
         return qs
     return qs.filter(district_id__in=consumer_district_ids(user))
+
+
+# --- manual marking and results --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MarkingFilters:
+    activity: str = ""
+    class_division: str = ""
+    question: str = ""
+    state: str = "awaiting"  # awaiting | marked | all
+
+
+def marking_queue(*, user, filters: MarkingFilters) -> QuerySet[Response]:
+    """Manually scored responses in the user's reach (the ones they may mark, when they mark at all), oldest
+    first; ``awaiting``: attempted and not scored yet."""
+    from assessments.permissions import can_mark_anything, marking_q
+    from rostering.models import Enrollment
+
+    sessions = AssessmentSession.objects.for_user(user, perm=Perm.ROSTER_VIEW)
+    if can_mark_anything(user):
+        q = marking_q(user)
+        if q is not None:
+            sessions = sessions.filter(q)
+    qs = Response.objects.filter(session__in=sessions.values("pk"), automarkable=False, attempted=True)
+    if filters.state == "awaiting":
+        qs = qs.filter(score__isnull=True)
+    elif filters.state == "marked":
+        qs = qs.filter(score__isnull=False)
+    if filters.activity:
+        qs = qs.filter(session__activity_id=filters.activity)
+    if filters.question:
+        qs = qs.filter(question_reference=filters.question)
+    if filters.class_division:
+        learners = Enrollment.objects.filter(class_division_id=filters.class_division, role="student").values("person_id")
+        qs = qs.filter(session__person_id__in=learners)
+    return qs.select_related("session__person", "session__linked_activity", "question").defer(
+        "session__adaptive", "session__metadata", "session__session_metadata").order_by("id")
+
+
+def markable(*, user, session: AssessmentSession) -> bool:
+    from assessments.permissions import marking_q
+
+    q = marking_q(user)
+    return q is None or AssessmentSession.objects.filter(q, pk=session.pk).exists()
+
+
+def activity_results(*, activity: Activity, bins: int = 10) -> dict:
+    """Scores of an activity's finished sessions: a histogram of percentages, the average per subscore."""
+    rows = list(
+        AssessmentSession.objects.filter(district_id=activity.district_id, linked_activity=activity,
+                                         status__in=["Completed", "Pending Scoring"])
+        .values_list("score", "max_score", "subscores")
+    )
+    counts = [0] * bins
+    percents = []
+    sums: dict[str, list] = {}
+    for score, top, subscores in rows:
+        if score is not None and top:
+            pct = max(0.0, min(100.0, score / top * 100))
+            percents.append(pct)
+            counts[min(bins - 1, int(pct // (100 / bins)))] += 1
+        for s in subscores or []:
+            entry = sums.setdefault(s["id"], [s.get("title", s["id"]), 0.0, 0.0, 0])
+            entry[1] += s.get("score") or 0
+            entry[2] += s.get("max_score") or 0
+            entry[3] += 1
+    tallest = max(counts) or 1
+    width = 100 // bins
+    histogram = [{"low": i * width, "high": (i + 1) * width if i < bins - 1 else 100, "count": c,
+                  "height": c / tallest * 100} for i, c in enumerate(counts)]
+    subscores = [{"id": sid, "title": title, "average": total / n, "average_max": top / n,
+                  "percent": (total / top * 100) if top else None}
+                 for sid, (title, total, top, n) in sums.items()]
+    return {"sessions": len(rows), "scored": len(percents), "histogram": histogram, "subscores": subscores,
+            "average_percent": sum(percents) / len(percents) if percents else None}

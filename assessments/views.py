@@ -8,35 +8,47 @@ the consumers page needs a district admin (403 otherwise).
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from assessments.choices import SessionStatus
-from assessments.forms import ConsumerForm, SessionFilterForm
-from assessments.models import AssessmentSession, Consumer, Question
-from assessments.permissions import can_manage_consumers, can_view_assessments, consumer_district_ids
+from assessments.choices import JobStatus, SessionStatus
+from assessments.forms import ConsumerForm, MarkForm, MarkingFilterForm, SessionFilterForm
+from assessments.models import Activity, AssessmentSession, Consumer, Job, Question, Response
+from assessments.permissions import (
+    can_manage_consumers,
+    can_mark_anything,
+    can_view_assessments,
+    consumer_district_ids,
+)
 from assessments.selectors import (
+    MarkingFilters,
     SessionFilters,
     activity_detail,
     activity_list,
+    activity_results,
     assessment_session_detail,
     assessment_session_list,
     consumer_list,
     exam_session_detail,
     exam_session_list,
+    markable,
+    marking_queue,
 )
-from assessments.services import consumer_create, consumer_rotate, consumer_set_active
+from assessments.services import consumer_create, consumer_rotate, consumer_set_active, manual_scores_apply
 from rostering.common.http import wants_partial
 from rostering.models import District
+from rostering.permissions import Perm
 
 SESSIONS_PER_PAGE = 25
 EXAMS_PER_PAGE = 25
@@ -271,3 +283,218 @@ def consumer_toggle_view(request: HttpRequest, pk) -> HttpResponse:
     consumer = _get_consumer(request, pk)
     consumer_set_active(consumer=consumer, active=not consumer.is_active, actor=request.user)
     return redirect("assessments:consumer_list")
+
+
+# --- manual marking ---------------------------------------------------------------------------------------------------
+
+QUEUE_PER_PAGE = 25
+
+
+def _marking_filters(request) -> tuple[MarkingFilterForm, MarkingFilters, bool]:
+    form = MarkingFilterForm(request.GET or None, user=request.user)
+    values = form.filters() if request.GET else {}
+    filters = MarkingFilters(**{k: v for k, v in values.items() if k in MarkingFilters.__dataclass_fields__})
+    return form, filters, any(k != "state" for k in values)
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def marking_queue_view(request: HttpRequest) -> HttpResponse:
+    _require_view(request.user)
+    form, filters, filtered = _marking_filters(request)
+    page = Paginator(marking_queue(user=request.user, filters=filters), QUEUE_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"filter_form": form, "page_obj": page, "filtered": filtered, "state": filters.state,
+               "query": request.GET.urlencode(), "can_mark": can_mark_anything(request.user)}
+    template = "assessments/marking_queue.html"
+    if wants_partial(request):
+        template += "#results"
+    return render(request, template, context)
+
+
+def _neighbours(request, queue, response) -> tuple:
+    previous = queue.filter(id__lt=response.pk).order_by("-id").values_list("pk", flat=True).first()
+    following = queue.filter(id__gt=response.pk).order_by("id").values_list("pk", flat=True).first()
+    return previous, following
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mark_response_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """One response to mark: the question, the learner's answer, a score bounded by the max; saved through
+    the same service as the Data API's scores update; answered htmx with the panel (and the session's score)."""
+    _require_view(request.user)
+    visible = AssessmentSession.objects.for_user(request.user, perm=Perm.ROSTER_VIEW)
+    response = (Response.objects.select_related("session__person", "session__linked_activity", "question")
+                .filter(session__in=visible.values("pk"), automarkable=False, pk=pk).first())
+    if response is None:
+        raise Http404("No such response to mark.")
+    session = response.session
+    may_mark = markable(user=request.user, session=session)
+    max_score = float(response.max_score if response.max_score is not None else (response.question.max_score if response.question else 1))
+    form = MarkForm(request.POST or None, max_score=max_score,
+                    initial={"score": response.score} if response.score is not None else None)
+    saved = False
+    status = 200
+    if request.method == "POST":
+        if not may_mark:
+            raise PermissionDenied("You may read this response, not mark it.")
+        if form.is_valid():
+            score = float(form.cleaned_data["score"])
+            try:
+                session = manual_scores_apply(
+                    district_id=session.district_id, session_id=session.session_id, session=session, responses=[{
+                        "response_id": response.response_id, "score": score, "max_score": max_score, "attempted": True,
+                        "manual_score": score, "max_manual_score": max_score}])
+            except ValidationError as exc:
+                form.add_error("score", " ".join(exc.messages))
+                status = 400
+            else:
+                saved = True
+                response.refresh_from_db()
+                if not wants_partial(request):
+                    _form, filters, _f = _marking_filters(request)
+                    _prev, following = _neighbours(request, marking_queue(user=request.user, filters=filters), response)
+                    query = f"?{request.GET.urlencode()}" if request.GET else ""
+                    if following:
+                        return redirect(reverse("assessments:mark_response", args=[following]) + query)
+                    return redirect(reverse("assessments:marking_queue") + query)
+        else:
+            status = 400
+    _form, filters, _f = _marking_filters(request)
+    previous, following = _neighbours(request, marking_queue(user=request.user, filters=filters), response)
+    lines, _is_text = describe(response, response.question)
+    context = {
+        "response": response, "session": session, "question": response.question, "lines": lines, "form": form,
+        "may_mark": may_mark, "saved": saved, "max_score": max_score, "previous": previous, "following": following,
+        "query": request.GET.urlencode(), "pct": session.score_percent, "variant": _score_variant(session.score_percent),
+        "word_count": (response.value or {}).get("wordCount") if isinstance(response.value, dict) else None,
+    }
+    template = "assessments/mark_response.html"
+    if wants_partial(request):
+        template += "#panel"
+    return render(request, template, context, status=status)
+
+
+# --- results of an activity -------------------------------------------------------------------------------------------
+
+
+def _activity_or_404(request, pk) -> Activity:
+    activity = Activity.objects.for_user(request.user, perm=Perm.ROSTER_VIEW).select_related("exam_session").filter(pk=pk).first()
+    if activity is None:
+        raise Http404("No such activity.")
+    return activity
+
+
+@login_required
+@require_GET
+def activity_results_view(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_view(request.user)
+    activity = _activity_or_404(request, pk)
+    results = activity_results(activity=activity)
+    for s in results["subscores"]:
+        s["variant"] = _score_variant(s["percent"])
+    return render(request, "assessments/activity_results.html", {"activity": activity, "results": results})
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_cell(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text) else text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+@login_required
+@require_GET
+def activity_results_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """Every session's score (and subscores) as CSV, streamed in chunks of rows."""
+    _require_view(request.user)
+    activity = _activity_or_404(request, pk)
+    definitions = [s for s in activity.subscores if isinstance(s, dict) and s.get("id")]
+    sessions = (AssessmentSession.objects.for_user(request.user, perm=Perm.ROSTER_VIEW)
+                .filter(linked_activity=activity).select_related("person")
+                .only("session_id", "user_id", "status", "score", "max_score", "subscores", "dt_completed",
+                      "person__given_name", "person__family_name").order_by("id"))
+    header = ["session_id", "user_id", "learner", "status", "score", "max_score", "percent", "dt_completed",
+              *(f"{d['id']}_score" for d in definitions), *(f"{d['id']}_max_score" for d in definitions)]
+
+    def rows():
+        writer = csv.writer(_Echo())
+        yield writer.writerow(header)
+        for s in sessions.iterator(chunk_size=1000):
+            by_id = {x.get("id"): x for x in (s.subscores or [])}
+            pct = s.score_percent
+            yield writer.writerow([_csv_cell(v) for v in (
+                s.session_id, s.user_id, s.person.full_name if s.person else "", s.status, score_text(s.score),
+                score_text(s.max_score), "" if pct is None else f"{pct:.1f}",
+                s.dt_completed.strftime("%Y-%m-%dT%H:%M:%SZ") if s.dt_completed else "",
+                *(score_text((by_id.get(d["id"]) or {}).get("score")) for d in definitions),
+                *(score_text((by_id.get(d["id"]) or {}).get("max_score")) for d in definitions))])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{slugify(activity.reference) or "activity"}-scores.csv"'
+    return response
+
+
+def score_text(value) -> str:
+    if value is None:
+        return ""
+    number = float(value)
+    return str(int(number)) if number.is_integer() else f"{number:g}"
+
+
+# --- Data API jobs ------------------------------------------------------------------------------------------------------
+
+JOBS_PER_PAGE = 25
+
+
+def _jobs_for(user):
+    qs = Job.objects.select_related("consumer")
+    if user.is_superuser:
+        return qs
+    return qs.filter(district_id__in=consumer_district_ids(user))
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def job_list_view(request: HttpRequest) -> HttpResponse:
+    _require_consumer_manager(request.user)
+    status = request.GET.get("status", "")
+    qs = _jobs_for(request.user).defer("request", "result", "data")
+    if status in JobStatus.values:
+        qs = qs.filter(status=status)
+    page = Paginator(qs.order_by("-dt_created", "-id"), JOBS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"page_obj": page, "status": status, "statuses": JobStatus.choices}
+    template = "assessments/job_list.html"
+    if wants_partial(request):
+        template += "#results"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def job_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_consumer_manager(request.user)
+    job = _jobs_for(request.user).filter(pk=pk).first()
+    if job is None:
+        raise Http404("No such job.")
+    request_packet = job.request or {}
+    entries = next((request_packet[k] for k in ("sessions", "statuses", "session_metadata", "data")
+                    if isinstance(request_packet.get(k), list)), [])
+    return render(request, "assessments/job_detail.html", {
+        "job": job, "history": list(job.history.order_by("created_at", "id")), "entry_count": len(entries),
+        "session_ids": [e.get("session_id") for e in entries[:100] if isinstance(e, dict)],
+        "errors": job.errors or [],
+    })

@@ -36,3 +36,18 @@ def manages_consumers(context) -> bool:
 
     request = context.get("request")
     return bool(request) and can_manage_consumers(request.user)
+
+
+@register.filter
+def hist_h(height) -> str:
+    """A histogram bar's height in the 100-unit-tall chart (at least a sliver when it has sessions)."""
+    try:
+        h = float(height)
+    except (TypeError, ValueError):
+        return "0"
+    return f"{max(h, 1.5) if h > 0 else 0:.2f}"
+
+
+@register.filter
+def hist_y(height) -> str:
+    return f"{100 - float(hist_h(height)):.2f}"
