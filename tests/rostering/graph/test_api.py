@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 import pytest
 from django.core import signing
+from django.db import connection
 
 from rostering.graph import paging
 from rostering.graph.resources import RESOURCES, SUBLISTS
@@ -17,6 +18,9 @@ from rostering.services import integration_token_revoke
 from tests.rostering import factories as f
 
 BASE = "/api/v2/graph"
+# the token, the usage counter's upsert, the page; on PostgreSQL the counter runs in its own transaction with
+# SET LOCAL synchronous_commit = off, and psycopg logs its BEGIN and COMMIT
+PAGE_QUERIES = 6 if connection.vendor == "postgresql" else 3
 ISO_MS = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
 
 
@@ -379,7 +383,7 @@ def test_a_page_costs_the_same_queries_whatever_its_size(graph, name, django_ass
     client.get(f"{BASE}/{name}")  # marks the token used (a write at most once a minute)
     counts = []
     for first in (1, 10, 200):
-        with django_assert_num_queries(3) as captured:  # the token, its usage counter, the page
+        with django_assert_num_queries(PAGE_QUERIES) as captured:  # the token, its usage counter, the page
             response = client.get(f"{BASE}/{name}?$first={first}")
         assert response.status_code == 200
         counts.append(len(captured.captured_queries))
@@ -390,5 +394,5 @@ def test_a_sub_list_page_is_four_queries(graph, django_assert_num_queries):
     client = graph.client()
     client.get(f"{BASE}/sessions")
     for first in (1, 100):
-        with django_assert_num_queries(4):  # + the parent's existence in the district
+        with django_assert_num_queries(PAGE_QUERIES + 1):  # + the parent's existence in the district
             assert client.get(f"{BASE}/schools/{graph.world.school_a.pk}/people?$first={first}").status_code == 200
