@@ -298,6 +298,29 @@ def check_row(header: Header, cells: list[str], *, delta: bool) -> tuple[dict, d
     return values, metadata, problems
 
 
+def convert_row(header: Header, cells: list[str]) -> tuple[dict, dict]:
+    """The values of a row that ``check_row`` already passed: conversions only, no checks (the apply pass)."""
+    values: dict = {}
+    for col, raw in zip(header.columns, cells, strict=False):
+        value = raw.strip()
+        kind = col.kind
+        if value == "" or value == "NULL":
+            values[col.name] = [] if kind in _LISTS else None
+        elif kind in _LISTS:
+            values[col.name] = _user_ids(value) if kind == "userIds" else split_list(value)
+        elif kind == "bool":
+            values[col.name] = value == "true"
+        else:
+            values[col.name] = value
+    metadata = {}
+    for index, name in header.metadata:
+        value = cells[index].strip()
+        if value:
+            metadata[name.removeprefix("metadata.")] = value
+    return values, metadata
+
+
+_LISTS = frozenset({"list", "sidlist", "userIds"})
 _EMAIL_RE = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 
 
