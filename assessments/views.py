@@ -372,7 +372,9 @@ def mark_response_view(request: HttpRequest, pk: int) -> HttpResponse:
     }
     template = "assessments/mark_response.html"
     if wants_partial(request):
+        # htmx swaps only 2xx answers: a refused score comes back as the panel with its error, changing nothing.
         template += "#panel"
+        status = 200
     return render(request, template, context, status=status)
 
 

@@ -40,12 +40,13 @@ def manages_consumers(context) -> bool:
 
 @register.filter
 def hist_h(height) -> str:
-    """A histogram bar's height in the 100-unit-tall chart (at least a sliver when it has sessions)."""
+    """A histogram bar's height (``height``: 0–100, the tallest bar 100) in the chart's 100-unit-tall plot,
+    leaving room above for the count; at least a sliver when the band has sessions."""
     try:
         h = float(height)
     except (TypeError, ValueError):
         return "0"
-    return f"{max(h, 1.5) if h > 0 else 0:.2f}"
+    return f"{(max(h, 1.5) if h > 0 else 0) * 0.88:.2f}"
 
 
 @register.filter
