@@ -141,6 +141,8 @@ class Importer:
     def reject(self, file: str, line: int, column: str, sid: str, code: str, reason: str, *, taint: bool = True) -> None:
         """Report a refused row; with ``taint`` the rows that refer to its sourcedId are refused too."""
         self.report.rejections.append(Rejection(file + ".csv", line, column, sid or "", code, reason))
+        if line == 1 and file in spec.OBJECT_TYPE:  # a bad header: the whole file was not read
+            self.report.count(file, "rejected")
         if line > 1:
             self.report.count(file, "rejected")
             self.bad_lines[file].add(line)
