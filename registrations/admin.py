@@ -9,9 +9,9 @@ from django.contrib import admin
 from registrations.models import (
     AccessCode,
     AccessCodeStatusChange,
+    CodeAttempt,
     CodeGeneration,
     CodeGenerationStatusChange,
-    CodeAttempt,
     RegistrationSession,
     SessionStatusChange,
     Submission,

@@ -17,7 +17,14 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet, Sum
 
-from registrations.choices import CodeStatus, GenerationStatus, PersonType, RegistrationMode, SessionStatus, SubmissionStatus
+from registrations.choices import (
+    CodeStatus,
+    GenerationStatus,
+    PersonType,
+    RegistrationMode,
+    SessionStatus,
+    SubmissionStatus,
+)
 from registrations.filtersets import (
     AWAITING_REVIEW,
     AccessCodeFilterSet,
