@@ -145,3 +145,11 @@ def test_clients_page_for_district_admins(client, world):
     assert not api_client.is_active
     client.force_login(world.other_registrar)
     assert client.post(reverse("oneroster_pages:client_revoke", args=[api_client.pk])).status_code == 403
+
+
+def test_admin_lists_the_oneroster_models(client, world, imported):
+    client.force_login(world.superuser)
+    for name in ("sourcedrecord", "importrun", "exportrun", "apiclient"):
+        response = client.get(reverse(f"admin:oneroster_{name}_changelist"))
+        assert response.status_code == 200, name
+    assert b"usr-s-001" in client.get(reverse("admin:oneroster_sourcedrecord_changelist"), {"q": "usr-s-001"}).content
