@@ -13,15 +13,18 @@ _ID_PARAMETER = {"districts": "district_id", "schools": "school_id", "sessions":
 urlpatterns = []
 for name, resource in RESOURCES.items():
     urlpatterns += [
-        path(name, views.ListView.as_view(resource=resource), name=f"graph_{name}_list"),
-        path(f"{name}/<str:id>", views.DetailView.as_view(resource=resource, id_parameter=_ID_PARAMETER[name]),
+        path(name, views.ListView.as_view(resource=resource, operation_id=f"graph_{name}_list"),
+             name=f"graph_{name}_list"),
+        path(f"{name}/<str:id>", views.DetailView.as_view(resource=resource, id_parameter=_ID_PARAMETER[name],
+                                                          operation_id=f"graph_{name}_fetch"),
              name=f"graph_{name}_detail"),
     ]
 for sub in SUBLISTS:
     urlpatterns.append(path(
         f"{sub.parent.name}/<str:id>/{sub.name}",
         views.SubListView.as_view(sublist=sub, resource=sub.child, counted_as=sub.child.name,
-                                  id_parameter=_ID_PARAMETER[sub.parent.name]),
+                                  id_parameter=_ID_PARAMETER[sub.parent.name],
+                                  operation_id=f"graph_{sub.parent.name}_{sub.name}_list"),
         name=f"graph_{sub.parent.name}_{sub.name}",
     ))
 urlpatterns.append(re_path(r"^(?P<rest>.*)$", views.unknown_endpoint))

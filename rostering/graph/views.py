@@ -13,6 +13,7 @@ import uuid
 
 import orjson
 from django.http import HttpRequest, HttpResponse
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
@@ -69,8 +70,18 @@ _LIST_PARAMETERS = [
 _ID = [OpenApiParameter("id", str, OpenApiParameter.PATH, description="The object's UUID.")]
 
 
+class GraphSchema(AutoSchema):
+    """One operation id per route (the views are shared by every resource)."""
+
+    def get_operation_id(self):
+        return getattr(self.view, "operation_id", None) or super().get_operation_id()
+
+
 class GraphView(APIView):
     """The shared frame: integration-token authentication, Edlink's errors, the usage counter."""
+
+    schema = GraphSchema()
+    operation_id = ""
 
     authentication_classes = [IntegrationTokenAuthentication]
     permission_classes: list = []
