@@ -618,6 +618,34 @@ def academic_classes_save(*, actor, setup: SessionSetup, rows: list[ClassRow]) -
     _advance(setup, actor, 3)
 
 
+@transaction.atomic
+def academic_grades_rename(*, actor, setup: SessionSetup, names: dict) -> int:
+    """Step 2: the display names of the grade levels the new year's classes use ("Form 1", "Grade 6").
+    ``names`` maps a grade level to its new name; returns how many changed."""
+    _require_step_open(setup, actor)
+    used = {c.grade_level_id for c in new_classes(setup)}
+    changed, errors = 0, []
+    for grade, name in names.items():
+        name = (name or "").strip()
+        if grade.pk not in used or grade.district_id != setup.district_id:
+            errors.append(f"{grade.name}: not a grade level of the new year's classes.")
+            continue
+        if not name:
+            errors.append(f"{grade.name}: give it a name.")
+            continue
+        if name == grade.name:
+            continue
+        try:
+            roster_object_update(actor=actor, obj=grade, data={"name": name})
+        except PermissionDenied:
+            errors.append(f"{grade.name}: a district-wide grade level is renamed by a district admin.")
+            continue
+        changed += 1
+    if errors:
+        raise ValidationError({"grade_levels": errors})
+    return changed
+
+
 # Promotions -----------------------------------------------------------------------------------------------------
 
 _STREAM = re.compile(r"\s+")

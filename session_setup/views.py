@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -187,7 +188,9 @@ def _step_context(setup: SessionSetup, step: int) -> dict:
         if step == 2:
             classes = list(services.new_classes(setup))
             grades = list(GradeLevel.objects.filter(district_id=setup.district_id).order_by("rank"))
+            used = {c.grade_level_id for c in classes}
             return {"classes": classes, "grades": grades, "schools": list(services.scope_schools(setup)),
+                    "used_grades": [g for g in grades if g.pk in used],
                     "source_count": services.source_classes(setup).count(),
                     "carried": bool(setup.data.get("classes_carried_over"))}
         if step == 3:
@@ -284,45 +287,52 @@ def _post_academic(request, setup: SessionSetup, step: int):
     user, post = request.user, request.POST
     form = None
     try:
-        if step == 0:
-            form = AcademicYearForm(post, user=user, setup=setup)
-            if not form.is_valid():
-                return _render_step(request, setup, 0, form=form, status=400)
-            services.academic_year_save(
-                actor=user, setup=setup, year=form.cleaned_data["year"], name=form.cleaned_data["name"],
-                start_date=form.cleaned_data["start_date"], end_date=form.cleaned_data["end_date"],
-                source_session=form.cleaned_data["source_session"])
-        elif step == 1:
-            rows = _term_rows(post)
-            if "add_term" in post:
-                last = rows[-1] if rows else None
-                rows.append({"name": f"Term {len(rows) + 1}", "start": "", "end": last["end"] if last else ""})
-                return _render_step(request, setup, 1, year=setup.academic_session, term_rows=rows)
-            specs = [services.TermSpec(r["name"], parse_date(r["start"], r["name"] or "Term"),
-                                       parse_date(r["end"], r["name"] or "Term")) for r in rows if not r["remove"]]
-            services.academic_terms_save(actor=user, setup=setup, terms=specs)
-            services.academic_classes_carry_over(actor=user, setup=setup)
-        elif step == 2:
-            if "carry_over" in post:
-                n = services.academic_classes_carry_over(actor=user, setup=setup)
-                messages.success(request, f"{n} class{'es' if n != 1 else ''} carried over from last year.")
-                return redirect(step_url(setup, 2))
-            services.academic_classes_save(actor=user, setup=setup, rows=_class_rows(setup, post))
-            services.promotions_prepare(actor=user, setup=setup)
-        elif step == 3:
-            if "prepare" in post:
+        with transaction.atomic():  # a step's services all or nothing
+            if step == 0:
+                form = AcademicYearForm(post, user=user, setup=setup)
+                if not form.is_valid():
+                    return _render_step(request, setup, 0, form=form, status=400)
+                services.academic_year_save(
+                    actor=user, setup=setup, year=form.cleaned_data["year"], name=form.cleaned_data["name"],
+                    start_date=form.cleaned_data["start_date"], end_date=form.cleaned_data["end_date"],
+                    source_session=form.cleaned_data["source_session"])
+            elif step == 1:
+                rows = _term_rows(post)
+                if "add_term" in post:
+                    last = rows[-1] if rows else None
+                    rows.append({"name": f"Term {len(rows) + 1}", "start": "", "end": last["end"] if last else ""})
+                    return _render_step(request, setup, 1, year=setup.academic_session, term_rows=rows)
+                specs = [services.TermSpec(r["name"], parse_date(r["start"], r["name"] or "Term"),
+                                           parse_date(r["end"], r["name"] or "Term")) for r in rows if not r["remove"]]
+                services.academic_terms_save(actor=user, setup=setup, terms=specs)
+                services.academic_classes_carry_over(actor=user, setup=setup)
+            elif step == 2:
+                if "carry_over" in post:
+                    n = services.academic_classes_carry_over(actor=user, setup=setup)
+                    messages.success(request, f"{n} class{'es' if n != 1 else ''} carried over from last year.")
+                    return redirect(step_url(setup, 2))
+                grades = {str(g.pk): g for g in GradeLevel.objects.filter(district_id=setup.district_id)}
+                renames = {grades[key[6:-5]]: value for key, value in post.items()
+                           if key.startswith("grade-") and key.endswith("-name") and key[6:-5] in grades}
+                if renames:
+                    services.academic_grades_rename(actor=user, setup=setup, names=renames)
+                services.academic_classes_save(actor=user, setup=setup, rows=_class_rows(setup, post))
                 services.promotions_prepare(actor=user, setup=setup)
-                return redirect(step_url(setup, 3))
-            services.promotions_confirm(actor=user, setup=setup)
-        elif step == 4:
-            execution = services.promotion_execution_start(actor=user, setup=setup)
-            execution.refresh_from_db()
-            if execution.status == ExecutionStatus.DONE:
-                messages.success(request, f"Executed the decisions for {execution.total} students.")
-            else:
-                messages.info(request, f"Executing the decisions for {execution.total} students in the background…")
-            return redirect(step_url(setup, 4))
+            elif step == 3:
+                if "prepare" in post:
+                    services.promotions_prepare(actor=user, setup=setup)
+                    return redirect(step_url(setup, 3))
+                services.promotions_confirm(actor=user, setup=setup)
+            elif step == 4:
+                execution = services.promotion_execution_start(actor=user, setup=setup)
+                execution.refresh_from_db()
+                if execution.status == ExecutionStatus.DONE:
+                    messages.success(request, f"Executed the decisions for {execution.total} students.")
+                else:
+                    messages.info(request, f"Executing the decisions for {execution.total} students in the background…")
+                return redirect(step_url(setup, 4))
     except (ValidationError, ApplicationError) as exc:
+        setup.refresh_from_db()  # the step's transaction was rolled back
         extra = {}
         if step == 1:
             extra = {"year": setup.academic_session, "term_rows": _term_rows(post)}
@@ -372,53 +382,55 @@ def _class_rows(setup: SessionSetup, post) -> list[services.ClassRow]:
 def _post_exam(request, setup: SessionSetup, step: int):
     user, post = request.user, request.POST
     try:
-        if step == 0:
-            form = ExamDetailsForm(post, user=user, setup=setup)
-            if not form.is_valid():
-                return _render_step(request, setup, 0, form=form, status=400)
-            data = dict(form.cleaned_data)
-            data.pop("school", None)
-            services.exam_details_save(actor=user, setup=setup, school=setup.school, **data)
-        elif step == 1:
-            grades = {str(g.pk): g for g in services.exam_grades(setup)}
-            subjects = {str(s.pk): s for s in Subject.objects.filter(district_id=setup.district_id)}
-            pairs = []
-            for value in post.getlist("pair"):
-                grade_id, _, subject_id = value.partition(":")
-                if grade_id not in grades or subject_id not in subjects:
-                    raise ValidationError("An exam of an unknown grade level or subject was sent.")
-                pairs.append((grades[grade_id], subjects[subject_id]))
-            minutes = parse_int(post.get("minutes", ""), "Duration", minimum=1, maximum=600, optional=True)
-            services.exam_papers_save(actor=user, setup=setup, pairs=pairs, max_minutes=minutes)
-        elif step == 2:
-            specs = []
-            errors = []
-            for activity in services.exam_activities(setup):
-                date, time = post.get(f"slot-{activity.pk}-date", ""), post.get(f"slot-{activity.pk}-time", "")
-                try:
-                    day = parse_date(date, activity.title)
-                    at = datetime.time.fromisoformat(time.strip()) if time.strip() else None
-                    if at is None:
-                        raise ValidationError(f"{activity.title}: give a start time.")
-                    minutes = parse_int(post.get(f"slot-{activity.pk}-minutes", ""), activity.title, minimum=1,
-                                        maximum=600)
-                except (ValidationError, ValueError) as exc:
-                    errors.extend(_errors(exc) if isinstance(exc, ValidationError) else [f"{activity.title}: give a time."])
-                    continue
-                starts = timezone.make_aware(datetime.datetime.combine(day, at))
-                specs.append(services.SlotSpec(activity=activity, starts_at=starts, minutes=minutes))
-            if errors:
-                raise ValidationError(errors)
-            services.exam_schedule_save(actor=user, setup=setup, slots=specs)
-        elif step == 3:
-            if "unpublish" in post:
-                services.exam_session_unpublish(actor=user, setup=setup)
-                messages.info(request, "The exam session is no longer published; the setup is open again.")
+        with transaction.atomic():  # a step's services all or nothing
+            if step == 0:
+                form = ExamDetailsForm(post, user=user, setup=setup)
+                if not form.is_valid():
+                    return _render_step(request, setup, 0, form=form, status=400)
+                data = dict(form.cleaned_data)
+                data.pop("school", None)
+                services.exam_details_save(actor=user, setup=setup, school=setup.school, **data)
+            elif step == 1:
+                grades = {str(g.pk): g for g in services.exam_grades(setup)}
+                subjects = {str(s.pk): s for s in Subject.objects.filter(district_id=setup.district_id)}
+                pairs = []
+                for value in post.getlist("pair"):
+                    grade_id, _, subject_id = value.partition(":")
+                    if grade_id not in grades or subject_id not in subjects:
+                        raise ValidationError("An exam of an unknown grade level or subject was sent.")
+                    pairs.append((grades[grade_id], subjects[subject_id]))
+                minutes = parse_int(post.get("minutes", ""), "Duration", minimum=1, maximum=600, optional=True)
+                services.exam_papers_save(actor=user, setup=setup, pairs=pairs, max_minutes=minutes)
+            elif step == 2:
+                specs = []
+                errors = []
+                for activity in services.exam_activities(setup):
+                    date, time = post.get(f"slot-{activity.pk}-date", ""), post.get(f"slot-{activity.pk}-time", "")
+                    try:
+                        day = parse_date(date, activity.title)
+                        at = datetime.time.fromisoformat(time.strip()) if time.strip() else None
+                        if at is None:
+                            raise ValidationError(f"{activity.title}: give a start time.")
+                        minutes = parse_int(post.get(f"slot-{activity.pk}-minutes", ""), activity.title, minimum=1,
+                                            maximum=600)
+                    except (ValidationError, ValueError) as exc:
+                        errors.extend(_errors(exc) if isinstance(exc, ValidationError) else [f"{activity.title}: give a time."])
+                        continue
+                    starts = timezone.make_aware(datetime.datetime.combine(day, at))
+                    specs.append(services.SlotSpec(activity=activity, starts_at=starts, minutes=minutes))
+                if errors:
+                    raise ValidationError(errors)
+                services.exam_schedule_save(actor=user, setup=setup, slots=specs)
+            elif step == 3:
+                if "unpublish" in post:
+                    services.exam_session_unpublish(actor=user, setup=setup)
+                    messages.info(request, "The exam session is no longer published; the setup is open again.")
+                    return redirect(step_url(setup, 3))
+                services.exam_session_publish(actor=user, setup=setup)
+                messages.success(request, f"{setup.exam_session.name} is published.")
                 return redirect(step_url(setup, 3))
-            services.exam_session_publish(actor=user, setup=setup)
-            messages.success(request, f"{setup.exam_session.name} is published.")
-            return redirect(step_url(setup, 3))
     except (ValidationError, ApplicationError) as exc:
+        setup.refresh_from_db()  # the step's transaction was rolled back
         extra = {"form": ExamDetailsForm(post, user=user, setup=setup)} if step == 0 else {}
         if step == 2:
             extra = {"schedule_rows": [

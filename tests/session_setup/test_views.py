@@ -139,3 +139,34 @@ def test_two_concurrent_setups_of_one_year_leave_one_and_a_409(sw):
 def test_anonymous_pages_redirect_to_login():
     r = Client().get("/setup/")
     assert r.status_code == 302 and "/accounts/login/" in r["Location"]
+
+
+def test_grade_levels_are_renamed_on_the_classes_step_by_those_who_may(sw, client_for):
+    setup = _through_step_3(sw)
+    client = client_for(sw.district_admin)
+    r = client.post(f"/setup/{setup.pk}/step/2/", {f"grade-{sw.grade6.pk}-name": "Standard 6"})
+    assert r.status_code == 302
+    sw.grade6.refresh_from_db()
+    assert sw.grade6.name == "Standard 6"
+    r = client.post(f"/setup/{setup.pk}/step/2/", {f"grade-{sw.grade6.pk}-name": "  "})
+    assert r.status_code == 400 and "give it a name" in r.content.decode()
+    # A step is all or nothing: a good rename next to a bad new class is not kept either.
+    r = client.post(f"/setup/{setup.pk}/step/2/", {f"grade-{sw.grade7.pk}-name": "Standard 7", "new-name": "9Z",
+                                                   "new-grade": str(sw.grade7.pk), "new-capacity": "lots"})
+    assert r.status_code == 400
+    sw.grade6.refresh_from_db()
+    sw.grade7.refresh_from_db()
+    assert (sw.grade6.name, sw.grade7.name) == ("Standard 6", "Grade 7")
+
+
+def test_the_execution_panel_polls_while_the_task_runs(sw, client_for):
+    setup = _through_step_3(sw)
+    s.promotions_confirm(actor=sw.district_admin, setup=setup)
+    execution = s.promotion_execution_start(actor=sw.district_admin, setup=setup)  # queued: on_commit not run
+    client = client_for(sw.district_admin)
+    panel = client.get(f"/setup/{setup.pk}/execution/").content.decode()
+    assert 'hx-trigger="every 1s"' in panel and f"0 of {execution.total} students" in panel
+    assert "Execute" not in panel  # no second start while one is queued
+    s.promotions_execute(execution_id=execution.pk)
+    panel = client.get(f"/setup/{setup.pk}/execution/").content.decode()
+    assert "every 1s" not in panel and "Done" in panel and "Undo the promotions" in panel
