@@ -11,6 +11,7 @@ from assessments.models import (
     ExamSession,
     Item,
     Job,
+    JobStatusChange,
     Question,
     Response,
     SessionItem,
@@ -91,11 +92,34 @@ class AssessmentSessionAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
+class JobStatusChangeInline(admin.TabularInline):
+    model = JobStatusChange
+    fields = ("from_status", "to_status", "reason", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ("reference", "type", "status", "dt_created", "dt_completed")
+    """Jobs are written by the Data API's writes and moved by the worker only: read here."""
+
+    list_display = ("reference", "type", "status", "district", "dt_created", "dt_completed")
     list_filter = ("status", "type")
-    readonly_fields = ("reference",)
+    search_fields = ("reference",)
+    readonly_fields = ("reference", "district", "consumer", "type", "status", "attempts", "dt_created", "dt_started",
+                       "dt_completed", "result", "errors", "request")
+    fields = readonly_fields
+    inlines = [JobStatusChangeInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Consumer)

@@ -188,7 +188,9 @@ class Bank:
 
 
 def _response_row(job: Job, session_id: str, position: int, question: Question, value, now) -> Response:
-    result = scoring.score_response(question_json(question), value)
+    if not hasattr(question, "_scoring_json"):
+        question._scoring_json = question_json(question)  # once per question of the batch, not per response
+    result = scoring.score_response(question._scoring_json, value)
     return Response(
         district_id=job.district_id, position=position, response_id=f"{session_id}_{question.reference}",
         question=question, question_reference=question.reference, question_type=question.type,

@@ -34,3 +34,16 @@ def test_admin_changelists_with_data(client, world, activity_a):
     client.force_login(world.superuser)
     assert client.get(reverse("admin:assessments_assessmentsession_change", args=[s.pk])).status_code == 200
     assert client.get(reverse("admin:assessments_activity_change", args=[activity_a.pk])).status_code == 200
+
+
+@pytest.mark.django_db
+def test_job_admin_reads_a_job_with_its_history(client, world, django_capture_on_commit_callbacks):
+    from assessments.services import job_create
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_create(district_id=world.district.pk, type="sessionstatuses",
+                         request={"statuses": [{"session_id": "nope", "user_id": "u", "status": "Completed"}]})
+    client.force_login(world.superuser)
+    page = client.get(reverse("admin:assessments_job_change", args=[job.pk]))
+    assert page.status_code == 200 and b"There is no session" in page.content and b"halted" in page.content
+    assert client.get(reverse("admin:assessments_job_add")).status_code == 403
