@@ -14,9 +14,16 @@ import uuid
 
 from django.utils import timezone
 
+from assessments import scoring
 from assessments.choices import SessionStatus
 from assessments.models import ExamSession, Question
-from assessments.services import activity_create, assessment_session_record, exam_session_create, item_create
+from assessments.services import (
+    activity_create,
+    assessment_session_record,
+    exam_session_create,
+    item_create,
+    question_json,
+)
 from rostering.choices import PersonRole
 from rostering.models import Person
 
@@ -28,7 +35,9 @@ NAMESPACE = uuid.UUID("0b6f3a52-8f3e-4a55-9d1e-6c0a3b1d2e70")
 def _q(ref, qtype, stimulus, score=1, **extra):
     validation = extra.pop("validation", None)
     if validation is None:
-        validation = {"scoring_type": "exactMatch", "valid_response": {"score": score, "value": extra.pop("answer")}}
+        # Cloze gaps and matches earn their share of the score; the rest is all or nothing.
+        rule = "partialMatchV2" if qtype in ("clozetext", "association") else "exactMatch"
+        validation = {"scoring_type": rule, "valid_response": {"score": score, "value": extra.pop("answer")}}
     return {"reference": ref, "type": qtype, "stimulus": stimulus, "validation": validation, **extra}
 
 
@@ -113,17 +122,8 @@ def _wrong(question: Question, rng):
 
 
 def _score(question: Question, value) -> float:
-    """exactMatch (partial per response area for clozetext and association, as authored)."""
-    valid = question.validation["valid_response"]
-    expected, full = valid["value"], float(valid["score"])
-    if question.type == "shorttext":
-        return full if str(value).strip().lower() == str(expected).lower() else 0.0
-    if question.type == "mcq":
-        return full if sorted(value) == sorted(expected) else 0.0
-    if question.type in ("clozetext", "association"):
-        right = sum(1 for a, b in zip(value, expected, strict=False) if a == b)
-        return round(full * right / len(expected), 4)
-    return full if list(value) == list(expected) else 0.0
+    """The scoring engine's score, as the Data API's writes and a status change to Completed compute it."""
+    return scoring.score_response(question_json(question), {"value": value}).score
 
 
 _ESSAYS = [
@@ -191,7 +191,7 @@ def _record(district, activity, person, *, rng, now, index):
                 item_max += max_manual
                 continue
             if not answered:
-                responses.append({"response_id": rid, "question": q, "value": None, "score": None, "attempted": False})
+                responses.append({"response_id": rid, "question": q, "value": None, "score": 0, "attempted": False})
                 item_max += q.max_score
                 continue
             expected = q.validation["valid_response"]["value"]

@@ -7,7 +7,8 @@ from django.db.models import Count
 
 from assessments.choices import SessionStatus
 from assessments.models import Activity, AssessmentSession, ExamSession, Question, Response, SessionItem
-from assessments.services import consumer_create
+from assessments.scoring import score_response
+from assessments.services import consumer_create, question_json, session_rescore
 from rostering.models import District
 
 
@@ -28,6 +29,13 @@ def test_seed_demo_builds_assessment_data_once(client, capsys):
     assert sessions.filter(person__isnull=False).count() == sessions.count()  # real students
     assert Response.objects.filter(district=harare).count() > 1000 and SessionItem.objects.filter(district=harare).exists()
     assert sessions.filter(status=SessionStatus.COMPLETED, score__isnull=False).exists()
+    # The demo's scores are the scoring engine's, and its totals agree with its responses: scoring again changes nothing.
+    for r in Response.objects.filter(district=harare, automarkable=True).select_related("question")[:500]:
+        assert r.score == score_response(question_json(r.question), r.value).score, r.response_id
+    for s in sessions.order_by("id")[:30]:
+        before = (s.score, s.max_score, s.subscores, s.status)
+        after = session_rescore(session=s)
+        assert (after.score, after.max_score, after.subscores, after.status) == before, s.session_id
     assert sessions.filter(adaptive__isnull=False).exists()
     assert 0 < AssessmentSession.objects.filter(district=bulawayo).count() < 30
     counts = (AssessmentSession.objects.count(), Response.objects.count())
@@ -42,3 +50,4 @@ def test_seed_demo_builds_assessment_data_once(client, capsys):
     body = client.post("/data/v1/sessions/responses", data=form).json()
     assert body["meta"]["status"] is True and len(body["data"]) == 50
     assert all(r["status"] == "Completed" and r["responses"] and r["items"] for r in body["data"])
+
