@@ -9,13 +9,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Prefetch, Q, QuerySet, Sum
 
 from registrations.choices import (
     CodeStatus,
@@ -345,13 +346,16 @@ class SelectionContext:
             .order_by("rank", "name")
         )
 
-    @cached_property
-    def class_divisions(self) -> list:
+    def _classes(self):
         s = self.session
         qs = ClassDivision.objects.filter(school_id=s.school_id)
         if s.academic_year_id:
             qs = qs.filter(Q(academic_session_id=s.academic_year_id) | Q(academic_session__isnull=True))
-        return list(qs.order_by("grade_level__rank", "name"))
+        return qs
+
+    @cached_property
+    def class_divisions(self) -> list:
+        return list(self._classes().select_related("grade_level").order_by("grade_level__rank", "name"))
 
     @cached_property
     def grade_levels(self) -> list:
@@ -363,11 +367,45 @@ class SelectionContext:
     def subjects(self) -> list:
         return list(Subject.objects.filter(district_id=self.session.district_id).order_by("name"))
 
+    @cached_property
+    def _checked(self) -> dict:
+        return {}
+
+    def offers_grade(self, pk) -> bool:
+        """Is this grade offered (as ``grade_levels`` would list it)? One query for that grade alone, unless
+        the lists are read already."""
+        if "grade_levels" in self.__dict__:
+            return any(str(g.pk) == str(pk) for g in self.grade_levels)
+        if not _is_uuid(pk):
+            return False
+        s, classes = self.session, self._classes()
+        grade = (
+            GradeLevel.objects.filter(Q(school_id=s.school_id) | Q(school__isnull=True), pk=pk, district_id=s.district_id)
+            .filter(Q(school__isnull=False) | Exists(classes.filter(grade_level_id=OuterRef("pk"))) | ~Exists(classes))
+            .first()
+        )
+        if grade is not None:
+            self._checked[("grade", str(pk))] = grade
+        return grade is not None
+
+    def offers_class(self, pk) -> bool:
+        """Is this class offered? One query for that class alone, unless the list is read already."""
+        if "class_divisions" in self.__dict__:
+            return any(str(c.pk) == str(pk) for c in self.class_divisions)
+        if not _is_uuid(pk):
+            return False
+        division = self._classes().select_related("grade_level").filter(pk=pk).first()
+        if division is not None:
+            self._checked[("class", str(pk))] = division
+        return division is not None
+
     def grade_level(self, pk):
-        return next((g for g in self._all_grade_levels if str(g.pk) == str(pk)), None)
+        found = self._checked.get(("grade", str(pk)))
+        return found or next((g for g in self._all_grade_levels if str(g.pk) == str(pk)), None)
 
     def class_division(self, pk):
-        return next((c for c in self.class_divisions if str(c.pk) == str(pk)), None)
+        found = self._checked.get(("class", str(pk)))
+        return found or next((c for c in self.class_divisions if str(c.pk) == str(pk)), None)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -389,8 +427,19 @@ def selection_context(session) -> SelectionContext:
     return SelectionContext(session)
 
 
-def form_fields(session, context: SelectionContext | None = None) -> list[FormField]:
-    """The visible fields of the session's participant form, in catalogue order, then custom questions."""
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def form_fields(session, context: SelectionContext | None = None, *, checking: bool = False) -> list[FormField]:
+    """The visible fields of the session's participant form, in catalogue order, then custom questions.
+
+    ``checking``: for checking answers only (a save or a submit): the grade and class fields ask the context
+    whether the chosen id is offered instead of listing every choice (one small query, not two lists)."""
     config = session.required_fields or default_required_fields(session.mode)
     rules_by_key = config.get("fields", {})
     context = context or selection_context(session)
@@ -407,9 +456,9 @@ def form_fields(session, context: SelectionContext | None = None) -> list[FormFi
         elif spec.key == "class_division_id" and context.class_locked:
             choices, locked = [(context.locked_class_division_id, session.class_division.name)], True
         elif spec.key == "grade_level_id":
-            choices = [(str(g.pk), g.name) for g in context.grade_levels]
+            choices = [] if checking else [(str(g.pk), g.name) for g in context.grade_levels]
         elif spec.key == "class_division_id":
-            choices = [(str(c.pk), c.name) for c in context.class_divisions]
+            choices = [] if checking else [(str(c.pk), c.name) for c in context.class_divisions]
         elif spec.key == "subjects_taught":
             choices = [(str(s.pk), s.name) for s in context.subjects]
         elif spec.key == "classes_taught":
@@ -420,6 +469,10 @@ def form_fields(session, context: SelectionContext | None = None) -> list[FormFi
             state=REQUIRED if locked else rules["state"], group=spec.group, choices=choices,
             pattern=rules.get("pattern"), min_length=rules.get("minLength"), max_length=rules.get("maxLength"),
             help=rules.get("help") or spec.help, locked=locked,
+            offered=(
+                (context.offers_grade if spec.key == "grade_level_id" else context.offers_class)
+                if checking and not locked and spec.key in {"grade_level_id", "class_division_id"} else None
+            ),
         ))
     for q in config.get("custom", []):
         fields.append(FormField(

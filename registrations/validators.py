@@ -43,6 +43,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -412,7 +413,7 @@ def enforce_placement(*, session, context, grade_level_id=None, class_division_i
             raise ValidationError({"class_division_id": "Choose a class from the list."})
         if grade is not None and division.grade_level_id != grade.pk:
             raise ValidationError({"class_division_id": f"Class {division.name} is not in {grade.name}."})
-        grade = context.grade_level(division.grade_level_id) or division.grade_level
+        grade = division.grade_level
     return Scope(grade_level=grade, class_division=division)
 
 
@@ -446,6 +447,8 @@ class FormField:
     help: str = ""
     locked: bool = False
     custom: bool = False
+    # A placement field being checked: whether an id is offered, asked without reading every choice.
+    offered: Callable[[str], bool] | None = field(default=None, repr=False, compare=False)
 
     @property
     def required(self) -> bool:
@@ -582,6 +585,8 @@ def _normalise(f: FormField, raw: Any) -> Any:
     if f.type == "tel" and not re.fullmatch(r"\+?[0-9][0-9 ()\-]{5,20}", value):
         raise ValidationError("Enter a phone number, e.g. +263 77 123 4567.")
     if f.choices and f.type in {"choice", "grade_level", "class_division"} and value not in {v for v, _ in f.choices}:
+        raise ValidationError("Choose from the list.")
+    if f.offered is not None and not f.offered(value):
         raise ValidationError("Choose from the list.")
     if f.min_length is not None and len(value) < f.min_length:
         raise ValidationError(f"At least {f.min_length} characters.")

@@ -220,7 +220,7 @@ def _apply_answers(access: AccessCode, payload: dict[str, Any], context: Selecti
     """Check the answers once: the form's rules, then the placement lock. Returns what to store."""
     session = access.session
     context = context or selection_context(session)
-    fields = form_fields(session, context)
+    fields = form_fields(session, context, checking=True)
     checked = check_payload(fields, payload)
     placement = enforce_placement(
         session=session, context=context,

@@ -2,8 +2,8 @@
 
 The physical limit of the operation is four statements (lock the code, write the submission, update the
 code, write one history row: the bench's baseline view). The submit adds what correctness needs: the
-submission read under the code's lock, the school's grades and classes its form offers (to check the
-placement the participant chose), and the code's own history row. Answers are checked once; nothing is
+submission read under the code's lock, the check that the school offers the grade the participant chose
+(that grade alone, not the lists), and the code's own history row. Answers are checked once; nothing is
 locked twice; the token is checked without a query (the service's lock refuses a revoked code).
 """
 
@@ -23,8 +23,7 @@ API = "/api/v1/public/registrations"
 SUBMIT_STATEMENTS = [
     "lock the access code (with its session)",
     "read the submission",
-    "the school's grades (form choices, placement)",
-    "the school's classes (form choices, placement)",
+    "the chosen grade, if the school offers it (the placement check)",
     "update the submission",
     "its history row",
     "update the code",
@@ -61,7 +60,7 @@ def submit_queries(client, version) -> list[str]:
 
 
 def test_a_submit_costs_what_it_must(transactional_db, world):
-    """Outside a test's own transaction (as in production): one transaction, no savepoint, eight statements,
+    """Outside a test's own transaction (as in production): one transaction, no savepoint, seven statements,
     one row lock (the code's)."""
     f.ClassDivisionFactory(school=world.school_a, grade_level=world.grade6, name="6B")
     client, version, code = _participant(world)
