@@ -173,10 +173,10 @@ def describe(response, question: Question | None) -> tuple[list[str], bool]:
         return [labels.get(str(v), str(v)) for v in value], False
     if qtype == "orderlist":
         items = data.get("list") or []
-        # value[i] is the position the learner gave to list[i]: show the list in the learner's order.
+        # The stored value lists the indexes of list[] in the learner's order (as valid_response does; SET
+        # sessions' from_template packets, which give each entry its position, are turned into this form).
         try:
-            order = sorted(range(len(value)), key=lambda i: int(value[i]))
-            return [f"{n + 1}. {items[i] if i < len(items) else i}" for n, i in enumerate(order)], False
+            return [f"{n + 1}. {items[int(i)] if 0 <= int(i) < len(items) else i}" for n, i in enumerate(value)], False
         except (TypeError, ValueError):
             return [str(v) for v in value], False
     if qtype == "association":

@@ -136,3 +136,20 @@ def test_jobs_pages(client_for, world, data, django_capture_on_commit_callbacks)
     assert admin.get(reverse("assessments:job_detail", args=[theirs.pk])).status_code == 404
     assert client_for(world.viewer).get(reverse("assessments:job_list")).status_code == 403
     assert Job.objects.count() == 2
+
+
+def test_session_page_links_its_essays_to_the_marking_screen_and_shows_orders(client_for, world, data):
+    from assessments.views import describe
+
+    page = client_for(world.district_admin).get(reverse("assessments:session_detail", args=[data["mine"].pk]))
+    assert reverse("assessments:mark_response", args=[data["essay"](data["mine"]).pk]).encode() in page.content
+
+    class Stored:
+        question_type = "orderlist"
+        value = {"value": [2, 0, 1]}
+
+    class Q:
+        data = {"list": ["a", "b", "c"]}
+        options = []
+
+    assert describe(Stored, Q)[0] == ["1. c", "2. a", "3. b"]
