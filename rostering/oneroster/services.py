@@ -134,6 +134,7 @@ def import_run_execute(*, run: ImportRun, progress=None) -> Report:
             status=status, counts=report.counts, rejected_count=report.rejected, applied=report.applied,
             version=report.version[:8], error=report.fatal[:2000], finished_at=timezone.now(), phase="Done")
     run.refresh_from_db()
+    run_files_delete(run=run)  # an uploaded package is not kept once its report is (a path given to the command is)
     return report
 
 
@@ -180,6 +181,7 @@ def export_roster(*, district: District, path: str | Path, school: School | None
 
 
 def run_files_delete(*, run: ImportRun) -> None:
+    """Remove the upload of ``run`` from our storage; anything outside it (a command's own file) is left alone."""
     path = Path(run.package_path) if run.package_path else None
     if path and path.is_relative_to(storage_dir()):
         if path.is_dir():

@@ -35,6 +35,7 @@ def test_import_prints_a_report_and_a_progress_bar(district, samples):
     assert "Applying  [#########################] 100%" in err
     run = ImportRun.objects.get()
     assert (run.status, run.applied, run.counts["users"]["created"]) == (RunStatus.SUCCEEDED, True, 5)
+    assert (samples / "oneroster-1.2-bulk" / "users.csv").exists()  # a path given to the command is left alone
     code, out, _ = call("import_oneroster", str(samples / "oneroster-1.2-bulk"), "--district", str(district.pk))
     assert code == 0 and "users.csv                 0        0          5" in out
 

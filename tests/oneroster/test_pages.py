@@ -40,6 +40,7 @@ def test_upload_runs_in_the_background_and_shows_the_report(client, world, sampl
         callback()
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED and run.applied and run.source_name == "sis-export.zip"
+    assert not __import__("pathlib").Path(run.package_path).exists()  # the upload is not kept after its import
     page = client.get(response["Location"])
     text = page.content.decode()
     assert "Everything was applied." in text and "every 1s" not in text
