@@ -229,7 +229,7 @@ def test_sqlite_database_is_locked_is_a_503(world, drafted):
 def test_other_errors_are_still_the_500_page(world, client_for):
     client = client_for(world.registrar)
     client.raise_request_exception = False
-    with mock.patch("registrations.views.render", side_effect=RuntimeError("a bug")):
+    with mock.patch("registrations.views.sessions.render", side_effect=RuntimeError("a bug")):
         response = client.get("/registrations/")
     assert response.status_code == 500
     assert "Something went wrong" in response.content.decode()
