@@ -1,7 +1,7 @@
 """What the public /register pages and the public JSON API share: the client address and the JSON
 shapes of a session, its form and a participant's submission.
 
-Business rules stay in ``registrations.participation`` and ``registrations.forms_spec``.
+Business rules stay in ``registrations.services.participation`` and ``registrations.validators``.
 """
 
 from __future__ import annotations

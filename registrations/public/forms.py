@@ -1,8 +1,8 @@
 """Forms of the public /register pages.
 
-The participant form is built from the session's ``requiredFields`` (``forms_spec.form_fields``); this
+The participant form is built from the session's ``requiredFields`` (``selectors.form_fields``); this
 module only turns posted HTML form data into the JSON payload the services check, and prepares what the
-templates show per field. The checks themselves are ``forms_spec.check_payload`` and the placement lock
+templates show per field. The checks themselves are ``validators.check_payload`` and the placement lock
 in ``validators.enforce_placement``, the same ones the JSON API uses.
 """
 

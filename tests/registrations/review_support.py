@@ -1,6 +1,6 @@
 """Builders for the review tests: real sessions, codes and submissions, made with the services.
 
-Participants go through ``registrations.participation`` (validate → draft → submit) exactly as the public
+Participants go through ``registrations.services.participation`` (validate → draft → submit) exactly as the public
 pages do, so the submissions under review carry a real payload, validation summary and history.
 """
 

@@ -1,7 +1,7 @@
-"""Review and import services (registrations.review): transitions, policies, optimistic lock, roster import.
+"""Review and import services (registrations.services.review, roster_import): transitions, policies, optimistic lock, roster import.
 
 Submissions are made the way participants make them (validate → draft → submit through
-registrations.participation); statuses that need a set-up are made with the factory.
+registrations.services.participation); statuses that need a set-up are made with the factory.
 """
 
 from __future__ import annotations
