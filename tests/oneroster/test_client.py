@@ -4,6 +4,7 @@ against the live test server: OAuth 2 client credentials, lists, paging, filters
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 
 import pytest
 from timeback_oneroster import NotFoundError, OneRosterClient
@@ -32,7 +33,10 @@ def run(credentials, work):
         finally:
             await client.close()
 
-    return asyncio.run(main())
+    # A loop of its own in a thread of its own: the browser tests' sync Playwright leaves an event loop
+    # running in the main thread, where asyncio.run() refuses to start.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, main()).result()
 
 
 def test_the_client_reads_every_collection(credentials):
