@@ -371,6 +371,23 @@ class SelectionContext:
     def _checked(self) -> dict:
         return {}
 
+    def trust(self, submission) -> SelectionContext:
+        """Take the grade and class stored with ``submission``'s draft as offered: they were checked when it
+        was saved, and the foreign keys keep them in existence. An autosave or a submit that keeps them costs
+        no placement query. They are known by id only (``Model.from_db`` with the other fields deferred:
+        a name is read from the database only if a message needs it)."""
+        grade_id, class_id = submission.grade_level_id, submission.class_division_id
+        if grade_id:
+            self._checked[("grade", str(grade_id))] = GradeLevel.from_db(submission._state.db, ["id"], [grade_id])
+        if class_id and grade_id:  # a class sets the grade to its own: the stored grade is the class's
+            self._checked[("class", str(class_id))] = ClassDivision.from_db(
+                submission._state.db, ["id", "grade_level_id"], [class_id, grade_id])
+        return self
+
+    def checked_grade(self, pk):
+        """The grade with this id if it was checked (or trusted) already in this context, else ``None``."""
+        return self._checked.get(("grade", str(pk)))
+
     def offers_grade(self, pk) -> bool:
         """Is this grade offered (as ``grade_levels`` would list it)? One query for that grade alone, unless
         the lists are read already."""
@@ -378,6 +395,8 @@ class SelectionContext:
             return any(str(g.pk) == str(pk) for g in self.grade_levels)
         if not _is_uuid(pk):
             return False
+        if ("grade", str(pk)) in self._checked:
+            return True
         s, classes = self.session, self._classes()
         grade = (
             GradeLevel.objects.filter(Q(school_id=s.school_id) | Q(school__isnull=True), pk=pk, district_id=s.district_id)
@@ -392,6 +411,8 @@ class SelectionContext:
         """Is this class offered? One query for that class alone, unless the list is read already."""
         if "class_divisions" in self.__dict__:
             return any(str(c.pk) == str(pk) for c in self.class_divisions)
+        if ("class", str(pk)) in self._checked:
+            return True
         if not _is_uuid(pk):
             return False
         division = self._classes().select_related("grade_level").filter(pk=pk).first()

@@ -413,7 +413,7 @@ def enforce_placement(*, session, context, grade_level_id=None, class_division_i
             raise ValidationError({"class_division_id": "Choose a class from the list."})
         if grade is not None and division.grade_level_id != grade.pk:
             raise ValidationError({"class_division_id": f"Class {division.name} is not in {grade.name}."})
-        grade = division.grade_level
+        grade = context.checked_grade(division.grade_level_id) or division.grade_level
     return Scope(grade_level=grade, class_division=division)
 
 

@@ -20,16 +20,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from registrations import ratelimit
-from registrations.choices import CodeStatus, SessionStatus, SubmissionStatus
+from registrations.choices import CODE_STATUS_FOR_SUBMISSION, CodeStatus, SessionStatus, SubmissionStatus
 from registrations.codes import normalize_code
 from registrations.models import AccessCode, CodeAttempt, Submission, SubmissionStatusChange
 from registrations.selectors import SelectionContext, form_fields, selection_context
 from registrations.services.codes import access_code_transition
 from registrations.services.review import apply_approval_policy, submission_transition
 from registrations.validators import changed_fields, check_payload, enforce_placement
-from rostering.common.errors import ApplicationError, Conflict, RateLimited, Unauthorized
+from rostering.common.errors import ApplicationError, ChangedMeanwhile, Conflict, RateLimited, Unauthorized
 from rostering.common.jsonio import clean_json_fields
-from rostering.common.transitions import record
+from rostering.common.transitions import compare_and_set, record
 
 TOKEN_SALT = "registrations.participant-token.v1"
 TOKEN_MAX_AGE = 3600
@@ -187,23 +187,57 @@ def access_code_from_token(token: str | RegistrationToken) -> AccessCode:
     return access
 
 
-def _lock_usable_code(access_code_id, session_id=None) -> AccessCode:
-    """Lock the code (and read its session) for a write; refuse a revoked or expired code, a code of another
-    session than the token's, and a session that is not open."""
+# Columns no participant write reads (staff hints, audit and import fields): the locking read leaves them out.
+_NOT_READ_BY_PARTICIPANTS = (
+    "display_name_hint", "number_hint", "include_hint_on_printout", "print_batch", "created_by", "created_at",
+    "assigned_person", "revoked_by",
+    "session__description", "session__expected_count", "session__created_by", "session__created_at",
+    "submission__device_name", "submission__reviewed_by", "submission__reviewed_at", "submission__imported_person",
+    "submission__imported_at", "submission__import_error", "submission__created_at",
+)
+
+
+def _lock_usable_code(access_code_id, session_id=None) -> tuple[AccessCode, Submission | None]:
+    """Lock the code for a write and read its session and its submission with it (one statement); refuse a
+    revoked or expired code, a code of another session than the token's, and a session that is not open.
+
+    Only the code's row is locked (``of``): the submission is only ever written under its code's lock. The
+    session's locked grade or class is read when a form needs it (most sessions lock neither)."""
     try:
         access = (
             AccessCode.objects.select_for_update(of=("self",))
-            .select_related("session__school", "session__class_division__grade_level", "session__grade_level")
-            .filter(pk=access_code_id)
-            .first()
+            .select_related("session", "submission")
+            .defer(*_NOT_READ_BY_PARTICIPANTS)
+            .get(pk=access_code_id)
         )
-    except ValidationError:
+    except (AccessCode.DoesNotExist, ValidationError):
         access = None
     if access is None or not access.is_live or (session_id is not None and str(access.session_id) != str(session_id)):
         raise Unauthorized(GENERIC_CODE_ERROR, code="token_invalid")
     if access.session.status != SessionStatus.OPEN:
         raise SessionNotOpen(access.session)
-    return access
+    return access, _submission_loaded(access)
+
+
+def _submission_loaded(access: AccessCode) -> Submission | None:
+    """The code's submission as the locking statement read it (``None`` when there is none).
+
+    After waiting for the lock, PostgreSQL re-reads the locked row (the code) but not the rows joined to it:
+    a submission another request changed meanwhile can be read as it was. Every change of status moves the
+    code's status too, so a code whose status does not mirror its submission's means a stale read, and the
+    submission is read again. A change that keeps the status (an autosave) bumps the version, and the write
+    that follows is a compare-and-set on it (``_write_draft``, ``transition``)."""
+    try:
+        submission = access.submission
+    except Submission.DoesNotExist:
+        submission = None
+    mirrored = CODE_STATUS_FOR_SUBMISSION[submission.status] if submission else CodeStatus.UNUSED
+    if mirrored != access.status:
+        submission = Submission.objects.filter(access_code_id=access.pk).first()
+        access.submission = submission
+    if submission is not None:
+        submission.access_code, submission.session = access, access.session
+    return submission
 
 
 def submission_of(access: AccessCode) -> Submission | None:
@@ -216,10 +250,15 @@ def submission_of(access: AccessCode) -> Submission | None:
     return submission
 
 
-def _apply_answers(access: AccessCode, payload: dict[str, Any], context: SelectionContext | None = None):
-    """Check the answers once: the form's rules, then the placement lock. Returns what to store."""
+def _apply_answers(access: AccessCode, payload: dict[str, Any], submission: Submission | None = None):
+    """Check the answers once: the form's rules, then the placement lock. Returns what to store.
+
+    ``submission``: the draft these answers replace; the grade and class stored with it were checked when it
+    was saved and are not looked up again."""
     session = access.session
-    context = context or selection_context(session)
+    context = selection_context(session)
+    if submission is not None:
+        context.trust(submission)
     fields = form_fields(session, context, checking=True)
     checked = check_payload(fields, payload)
     placement = enforce_placement(
@@ -293,8 +332,6 @@ def _write_draft(access: AccessCode, submission: Submission | None, answers, *, 
             district_id=access.district_id, session=session, access_code=access, person_type=session.person_type,
             status=SubmissionStatus.DRAFT, version=1, device_name=(device_name or "")[:200],
         )
-    else:
-        submission.version += 1
     created = submission._state.adding
     submission.payload = data
     submission.validation_summary = summary
@@ -308,21 +345,35 @@ def _write_draft(access: AccessCode, submission: Submission | None, answers, *, 
         access_code_transition(code=access, to=CodeStatus.STARTED, locked=True,
                                updates={"first_used_at": timezone.now()})
     else:
-        submission.save(update_fields=["payload", "validation_summary", "normalized_identity", "grade_level",
-                                       "class_division", "version", "updated_at"])
+        seen = submission.version
+        submission.version += 1
+        compare_and_set(submission, expected={"version": seen, "status__in": EDITABLE}, noun="registration",
+                        fields=["payload", "validation_summary", "normalized_identity", "grade_level",
+                                "class_division", "version"])
     return submission
+
+
+def _refused_as_now(submission: Submission, version) -> None:
+    """A compare-and-set found ``submission`` changed since the locking statement read it: say why, as the
+    participant's checks would have on the fresh row (already submitted, or another tab saved first)."""
+    fresh = Submission.objects.get(pk=submission.pk)
+    _editable(fresh)
+    _check_version(fresh, version)
 
 
 @transaction.atomic
 def submission_save_draft(*, access_code_id, payload: dict[str, Any], version=None, device_name: str = "",
                           session_id=None) -> Submission:
     """Autosave: store what the participant has typed so far (placement locks applied)."""
-    access = _lock_usable_code(access_code_id, session_id)
-    submission = submission_of(access)
+    access, submission = _lock_usable_code(access_code_id, session_id)
     if submission is not None:
         _editable(submission)
         _check_version(submission, version)
-    return _write_draft(access, submission, _apply_answers(access, payload), device_name=device_name)
+    try:
+        return _write_draft(access, submission, _apply_answers(access, payload, submission), device_name=device_name)
+    except ChangedMeanwhile:
+        _refused_as_now(submission, version)
+        raise
 
 
 @transaction.atomic
@@ -333,14 +384,13 @@ def submission_submit(*, access_code_id, version, payload: dict[str, Any] | None
     With ``payload`` those answers are what is sent (and stored); without, the saved draft. Either way they
     are checked once, under the code's lock, and written with the status change in one ``UPDATE``.
     """
-    access = _lock_usable_code(access_code_id, session_id)
-    submission = submission_of(access)
+    access, submission = _lock_usable_code(access_code_id, session_id)
     if submission is None and payload is None:
         raise ValidationError({"payload": "Nothing to submit yet: fill in the form first."})
     if submission is not None:
         _editable(submission)
         _check_version(submission, version)
-    answers = _apply_answers(access, payload if payload is not None else submission.payload)
+    answers = _apply_answers(access, payload if payload is not None else submission.payload, submission)
     data, summary, identity, placement, _fields = answers
     errors = {key: list(messages) for key, messages in summary["errors"].items()}
     for key in summary["missing"]:
@@ -350,12 +400,16 @@ def submission_submit(*, access_code_id, version, payload: dict[str, Any] | None
     if submission is None:  # a submit with the answers and no draft before it: the draft is its first state
         submission = _write_draft(access, None, answers)
     to = SubmissionStatus.SUBMITTED if submission.status == SubmissionStatus.DRAFT else SubmissionStatus.RESUBMITTED
-    submission = submission_transition(
-        submission=submission, to=to, actor=None, code=access,
-        updates={"payload": data, "validation_summary": summary, "normalized_identity": identity,
-                 "grade_level": placement.grade_level, "class_division": placement.class_division,
-                 "submitted_at": timezone.now(), "flagged_fields": []},
-    )
+    answered = {"payload": data, "validation_summary": summary, "normalized_identity": identity,
+                "grade_level_id": placement.grade_level and placement.grade_level.pk,
+                "class_division_id": placement.class_division and placement.class_division.pk, "flagged_fields": []}
+    updates = {name: value for name, value in answered.items() if getattr(submission, name) != value}  # what changed
+    try:
+        submission = submission_transition(submission=submission, to=to, actor=None, code=access,
+                                           updates={**updates, "submitted_at": timezone.now()})
+    except ChangedMeanwhile:
+        _refused_as_now(submission, version)
+        raise
     return apply_approval_policy(submission=submission)
 
 

@@ -39,6 +39,15 @@ class InvalidTransition(Conflict):
         )
 
 
+class ChangedMeanwhile(Conflict):
+    """A compare-and-set write found the row no longer as it was read: another writer got there first."""
+
+    default_code = "changed_meanwhile"
+
+    def __init__(self, *, noun: str):
+        super().__init__(f"This {noun} was changed meanwhile. Reload it and try again.")
+
+
 class RateLimited(ApplicationError):
     status_code = 429
     default_code = "rate_limited"

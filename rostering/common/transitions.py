@@ -6,8 +6,11 @@
    (``locked=True``: it fetched the row with ``select_for_update`` itself);
 2. checks the move against the model's ``ALLOWED_TRANSITIONS`` (``{status: {targets}}``) and raises
    ``InvalidTransition`` (409, naming the current status and the allowed targets) otherwise;
-3. saves the status, the caller's ``updates`` and the ``auto_now`` fields with ``update_fields``
-   (and bumps an optimistic-lock ``version_field`` when the model has one);
+3. writes the status, the caller's ``updates`` and the ``auto_now`` fields (and bumps an optimistic-lock
+   ``version_field`` when the model has one) in one ``UPDATE`` that is a compare-and-set: it matches the
+   row only while its status (and version) are still what was read, else ``ChangedMeanwhile`` (409). A
+   caller holding another row's lock may have read ``obj`` in that locking statement, and PostgreSQL
+   re-reads only the locked row after waiting for it; the guard turns such a stale read into a refusal;
 4. writes one history row (who, from, to, when, why) through ``history`` — a ``StatusChange`` subclass.
 
 Everything happens in the caller's transaction (or in one of its own); no savepoint is taken.
@@ -23,7 +26,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-from rostering.common.errors import InvalidTransition
+from rostering.common.errors import ChangedMeanwhile, InvalidTransition
 
 
 class StatusChange(models.Model):
@@ -83,17 +86,30 @@ def transition[M: models.Model](
         if to not in targets:
             raise InvalidTransition(current=current, target=to, allowed=targets,
                                     noun=noun or obj._meta.verbose_name)
-        fields = {status_field: None}
+        expected = {status_field: current}
         for name, value in (updates or {}).items():
             setattr(obj, name, value)
-            fields[name] = None
         setattr(obj, status_field, to)
         if version_field:
-            setattr(obj, version_field, getattr(obj, version_field) + 1)
-            fields[version_field] = None
-        for f in obj._meta.concrete_fields:
-            if getattr(f, "auto_now", False):
-                fields[f.name] = None
-        obj.save(update_fields=list(fields))
+            expected[version_field] = getattr(obj, version_field)
+            setattr(obj, version_field, expected[version_field] + 1)
+        compare_and_set(obj, expected=expected, fields=[status_field, *(updates or {}), *filter(None, [version_field])],
+                        noun=noun)
         record(history, obj=obj, from_status=current, to_status=to, actor=actor, reason=reason)
     return obj
+
+
+def compare_and_set(obj: models.Model, *, expected: Mapping[str, Any], fields: Collection[str], noun: str = "") -> None:
+    """Write ``fields`` of ``obj`` (and its ``auto_now`` fields) in one ``UPDATE`` that matches the row only
+    while the columns in ``expected`` still hold those values; otherwise nothing is written and
+    ``ChangedMeanwhile`` is raised. No signals are sent (the project has no receivers for them)."""
+    meta = obj._meta
+    values = {}
+    for name in fields:
+        field = meta.get_field(name)
+        values[field.attname] = getattr(obj, field.attname)
+    for field in meta.concrete_fields:
+        if getattr(field, "auto_now", False):
+            values[field.attname] = field.pre_save(obj, add=False)
+    if not type(obj)._default_manager.filter(pk=obj.pk, **expected).update(**values):
+        raise ChangedMeanwhile(noun=noun or str(meta.verbose_name))

@@ -99,6 +99,25 @@ def test_same_code_submitted_from_two_clients_gives_one_submission(world, sessio
 
 
 @pytest.mark.django_db(transaction=True)
+def test_two_autosaves_of_the_same_version_keep_one_and_refuse_the_other(world, session):
+    """Both tabs saw version 1: the second to get the code's lock read the submission as it was before the
+    first saved (a joined row is not re-read after the wait) and is refused by the compare-and-set."""
+    code = new_codes(session, world.district_admin)[0]
+    version = submission_save_draft(access_code_id=code.pk, payload=intake_payload(world)).version
+
+    def tab(given_name: str):
+        return lambda: submission_save_draft(access_code_id=code.pk, version=version,
+                                             payload=intake_payload(world, given_name=given_name))
+
+    oks, errors = _outcomes(race(tab("Chipo"), tab("Tariro")))
+    assert len(oks) == 1 and len(errors) == 1, errors
+    assert isinstance(errors[0], Conflict) and errors[0].code == "stale_version"
+    assert errors[0].extra["currentVersion"] == version + 1
+    submission = Submission.objects.get(access_code=code)
+    assert submission.version == version + 1 and submission.payload["given_name"] == oks[0].payload["given_name"]
+
+
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("with_version", [True, False], ids=["expected-version", "no-version"])
 def test_two_reviewers_approving_at_once_import_once(world, session, with_version):
     submission = submit(new_codes(session, world.district_admin)[0], intake_payload(world))

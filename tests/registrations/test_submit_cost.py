@@ -1,10 +1,10 @@
 """What a participant's submit costs: the statements of one ``POST …/submission/submit`` on the public API.
 
 The physical limit of the operation is four statements (lock the code, write the submission, update the
-code, write one history row: the bench's baseline view). The submit adds what correctness needs: the
-submission read under the code's lock, the check that the school offers the grade the participant chose
-(that grade alone, not the lists), and the code's own history row. Answers are checked once; nothing is
-locked twice; the token is checked without a query (the service's lock refuses a revoked code).
+code, write one history row: the bench's baseline view). The submit adds only the code's own history row:
+the locking statement reads the session and the submission with the code, the grade stored with the draft
+was checked when it was saved, and an unchanged answer is not written again. Answers are checked once;
+nothing is locked twice; the token is checked without a query (the service's lock refuses a revoked code).
 """
 
 from __future__ import annotations
@@ -21,10 +21,8 @@ from tests.rostering import factories as f
 
 API = "/api/v1/public/registrations"
 SUBMIT_STATEMENTS = [
-    "lock the access code (with its session)",
-    "read the submission",
-    "the chosen grade, if the school offers it (the placement check)",
-    "update the submission",
+    "lock the access code (reading its session and its submission)",
+    "update the submission (its status, version and submit time: the answers are unchanged)",
     "its history row",
     "update the code",
     "its history row",
@@ -60,7 +58,7 @@ def submit_queries(client, version) -> list[str]:
 
 
 def test_a_submit_costs_what_it_must(transactional_db, world):
-    """Outside a test's own transaction (as in production): one transaction, no savepoint, seven statements,
+    """Outside a test's own transaction (as in production): one transaction, no savepoint, five statements,
     one row lock (the code's)."""
     f.ClassDivisionFactory(school=world.school_a, grade_level=world.grade6, name="6B")
     client, version, code = _participant(world)
@@ -73,3 +71,15 @@ def test_a_submit_costs_what_it_must(transactional_db, world):
     submission = Submission.objects.get(access_code=code)
     assert SubmissionStatusChange.objects.filter(submission=submission, to_status="submitted").count() == 1
     assert AccessCodeStatusChange.objects.filter(access_code=code, to_status="submitted").count() == 1
+
+
+def test_a_changed_grade_is_checked_and_a_grade_the_school_does_not_offer_is_refused(transactional_db, world):
+    """The stored grade is trusted; a different one is looked up (that grade alone) and refused if not offered."""
+    client, version, code = _participant(world)
+    other_school_grade = f.GradeLevelFactory(district=world.district, school=world.school_b, code="09", rank=9)
+    payload = client.get(f"{API}/submission").json()["payload"]
+    response = client.post(f"{API}/submission/submit",
+                           {"version": version, "payload": {**payload, "grade_level_id": str(other_school_grade.pk)}},
+                           format="json")
+    assert response.status_code == 400 and "grade_level_id" in response.json()["errors"]
+    assert Submission.objects.get(access_code=code).status == "draft"

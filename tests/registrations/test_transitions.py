@@ -9,7 +9,7 @@ import pytest
 from registrations.choices import CODE_TRANSITIONS, SESSION_TRANSITIONS, CodeStatus, SessionStatus
 from registrations.models import AccessCode, AccessCodeStatusChange, RegistrationSession, SessionStatusChange
 from registrations.services.codes import access_code_transition
-from rostering.common.errors import InvalidTransition
+from rostering.common.errors import ChangedMeanwhile, InvalidTransition
 from rostering.common.transitions import transition
 from tests.registrations.factories import AccessCodeFactory, RegistrationSessionFactory
 
@@ -39,6 +39,20 @@ def test_an_illegal_move_is_a_409_naming_the_status_and_targets_and_changes_noth
     assert "from 'closed' to 'open'" in refused.value.message
     session.refresh_from_db()
     assert session.status == SessionStatus.CLOSED and not SessionStatusChange.objects.exists()
+
+
+def test_a_holder_of_another_lock_with_a_stale_copy_is_refused_and_nothing_is_written(world):
+    """``locked=True`` callers may have read the row in the statement that locked another one (PostgreSQL
+    re-reads only the locked row after a wait): the write is a compare-and-set on the status read."""
+    code = AccessCodeFactory(status=CodeStatus.STARTED)
+    stale = AccessCode.objects.get(pk=code.pk)
+    AccessCode.objects.filter(pk=code.pk).update(status=CodeStatus.SUBMITTED)  # another request, meanwhile
+    with pytest.raises(ChangedMeanwhile) as refused:
+        access_code_transition(code=stale, to=CodeStatus.UNUSED, locked=True, updates={"number_hint": "S-9"})
+    assert refused.value.status_code == 409 and refused.value.code == "changed_meanwhile"
+    code.refresh_from_db()
+    assert (code.status, code.number_hint) == (CodeStatus.SUBMITTED, "")
+    assert not AccessCodeStatusChange.objects.filter(access_code=code).exists()
 
 
 def test_updates_and_the_version_field_go_in_the_same_save(world):
