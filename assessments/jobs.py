@@ -1,6 +1,7 @@
 """Running a Data API job: the worker's side of every write.
 
-``run(job_pk)`` moves the job ``queued → running`` (its own short transaction, so a poller sees it), then runs
+``job_create`` stores a checked request as a queued job and enqueues ``run_job`` (the ``django.tasks`` task
+the worker runs) when its transaction commits. ``run(job_pk)`` moves the job ``queued → running`` (its own short transaction, so a poller sees it), then runs
 every entry of the checked request in **one** transaction, each entry in a savepoint so that all its errors are
 collected: with no error the changes and ``completed`` commit together; with any, everything is rolled back and
 the job is ``halted`` with the errors per entry — a halted job changed nothing. A job already finished is left
@@ -18,12 +19,22 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.tasks import task
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from assessments import scoring
 from assessments.choices import JobStatus, SessionStatus
-from assessments.models import Activity, AssessmentSession, Job, Question, Response, SessionItem
+from assessments.models import (
+    Activity,
+    AssessmentSession,
+    Consumer,
+    Job,
+    JobStatusChange,
+    Question,
+    Response,
+    SessionItem,
+)
 from assessments.services import (
     JOB_DONE,
     apply_totals,
@@ -410,3 +421,23 @@ def run(job_pk: int) -> str:
             job_transition(job=job, to=JobStatus.HALTED, locked=True, reason=reason,
                            updates={"errors": errors, "data": {"errors": errors}})
     return JobStatus.HALTED
+
+
+@task
+def run_job(job_pk: int) -> str:
+    """Run one Data API job (``run``); safe to run again if a worker died half-way."""
+    return run(job_pk)
+
+
+@transaction.atomic
+def job_create(*, district_id, type: str, request: dict, consumer: Consumer | None = None) -> Job:
+    """A queued job for one checked write request; its task is enqueued when this transaction commits."""
+    now = timezone.now()
+    job = Job(district_id=district_id, consumer=consumer, type=type, status=JobStatus.QUEUED, request=request,
+              dt_created=now)
+    job.full_clean(exclude=["consumer"])
+    job.save()
+    JobStatusChange.objects.create(district_id=district_id, job=job, from_status="", to_status=JobStatus.QUEUED,
+                                   reason="received", created_at=now)
+    transaction.on_commit(lambda: run_job.enqueue(job.pk))
+    return job

@@ -485,22 +485,6 @@ class JobTransitionError(ValidationError):
     pass
 
 
-@transaction.atomic
-def job_create(*, district_id, type: str, request: dict, consumer: Consumer | None = None) -> Job:
-    """A queued job for one checked write request; its task is enqueued when this transaction commits."""
-    from assessments.tasks import run_job
-
-    now = timezone.now()
-    job = Job(district_id=district_id, consumer=consumer, type=type, status=JobStatus.QUEUED, request=request,
-              dt_created=now)
-    job.full_clean(exclude=["consumer"])
-    job.save()
-    JobStatusChange.objects.create(district_id=district_id, job=job, from_status="", to_status=JobStatus.QUEUED,
-                                   reason="received", created_at=now)
-    transaction.on_commit(lambda: run_job.enqueue(job.pk))
-    return job
-
-
 def job_transition(*, job: Job, to: str, reason: str = "", updates: dict | None = None, locked: bool = False) -> Job:
     """Move a job to ``to``: lock the row, check ``Job.ALLOWED_TRANSITIONS``, save the status and ``updates``
     with ``update_fields``, write one history row."""

@@ -20,6 +20,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import Count, Q
+from django.tasks import task
 from django.utils import timezone
 
 from assessments.models import Activity, ExamSession
@@ -846,8 +847,6 @@ def promotion_execution_start(*, actor, setup: SessionSetup) -> PromotionExecuti
         classes_total=StudentPromotion.objects.filter(setup=setup).values("source_class").distinct().count())
 
     def enqueue():
-        from session_setup.tasks import execute_promotions
-
         result = execute_promotions.enqueue(execution_id=str(execution.pk))
         PromotionExecution.objects.filter(pk=execution.pk, task_id="").update(task_id=str(result.id)[:64])
 
@@ -917,6 +916,13 @@ def promotions_execute(*, execution_id) -> PromotionExecution:
         progress.close()
     execution.refresh_from_db()
     return execution
+
+
+@task
+def execute_promotions(execution_id: str) -> dict:
+    """The worker's side of ``promotion_execution_start``: run one execution and report what it did."""
+    execution = promotions_execute(execution_id=execution_id)
+    return {"execution": str(execution.pk), "status": execution.status, "processed": execution.processed}
 
 
 def _execute(execution: PromotionExecution, progress: _Progress) -> None:

@@ -398,8 +398,8 @@ def jobs(ctx: Context) -> Result:
 
 Handler = Callable[[Context], Result]
 
-# endpoint → {action: handler}; the writers (set/update, answered with a job reference) are added below.
-ENDPOINTS: dict[str, dict[str, Handler]] = {
+# endpoint → {action: handler} for the reads; ``assessments.dataapi.routes`` adds the writes to them.
+READS: dict[str, dict[str, Handler]] = {
     "sessions/responses": {"get": sessions_responses},
     "sessions/scores": {"get": sessions_scores},
     "sessions/responses/scores": {"get": sessions_responses_scores},
@@ -411,17 +411,6 @@ ENDPOINTS: dict[str, dict[str, Handler]] = {
 }
 
 
-
-def _register_writes() -> None:
-    from assessments.dataapi import writes  # it imports Context from here
-
-    ENDPOINTS["sessions/responses/scores"]["update"] = writes.scores_update
-    ENDPOINTS["jobs/sessions/statuses"] = {"update": writes.statuses_update}
-    ENDPOINTS["jobs/sessions/metadata"] = {"set": writes.metadata_set}
-    ENDPOINTS["sessions"] = {"set": writes.sessions_set}
-
-
-_register_writes()
 
 # Rate limits per consumer and endpoint family, requests per 5-second window (specs/learnosity.md §5).
 RATE_WINDOW_SECONDS = 5

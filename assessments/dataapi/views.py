@@ -21,9 +21,10 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from assessments.dataapi import ratelimit
-from assessments.dataapi.endpoints import ENDPOINTS, Context
+from assessments.dataapi.endpoints import Context
 from assessments.dataapi.errors import DataApiError
 from assessments.dataapi.params import parse_request
+from assessments.dataapi.routes import ENDPOINTS
 from assessments.dataapi.security import verify
 from assessments.models import Consumer
 

@@ -21,9 +21,9 @@ from django.core.exceptions import ValidationError
 from assessments import jobs as job_types
 from assessments.dataapi.endpoints import Context, Result
 from assessments.dataapi.errors import DataApiError
+from assessments.jobs import job_create
 from assessments.models import LARGE_JSON, SMALL_JSON, Question
 from assessments.scoring import SUPPORTED_TYPES
-from assessments.services import job_create
 from rostering.common.jsonio import JSONInputError, decode
 
 MAX_SCORE_SESSIONS = 1000

@@ -12,6 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.tasks import task
 from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import Application
@@ -82,8 +83,6 @@ def import_run_create(*, actor, district: District, source_name: str, files: lis
                     out.write(chunk)
     run.package_path = str(target)
     run.save(update_fields=["package_path"])
-    from rostering.oneroster.tasks import import_oneroster_task
-
     transaction.on_commit(lambda: import_oneroster_task.enqueue(run_id=str(run.pk)))
     return run
 
@@ -149,8 +148,6 @@ def export_run_create(*, actor, district: District, school: School | None = None
     run = ExportRun(district=district, school=school, created_by=actor if getattr(actor, "pk", None) else None)
     run.full_clean()
     run.save()
-    from rostering.oneroster.tasks import export_oneroster_task
-
     transaction.on_commit(lambda: export_oneroster_task.enqueue(run_id=str(run.pk)))
     return run
 
@@ -240,3 +237,20 @@ def api_client_revoke(*, actor, client: ApiClient) -> ApiClient:
         app.client_secret = generate_client_secret()
         app.save()
     return client
+
+
+# --- the worker's side (``django.tasks``): each task runs one stored run --------------------------------------
+
+
+@task
+def import_oneroster_task(*, run_id: str) -> str:
+    run = ImportRun.objects.select_related("district", "school").get(pk=run_id)
+    import_run_execute(run=run)
+    return run_id
+
+
+@task
+def export_oneroster_task(*, run_id: str) -> str:
+    run = ExportRun.objects.select_related("district", "school").get(pk=run_id)
+    export_run_execute(run=run)
+    return run_id

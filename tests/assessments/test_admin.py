@@ -38,7 +38,7 @@ def test_admin_changelists_with_data(client, world, activity_a):
 
 @pytest.mark.django_db
 def test_job_admin_reads_a_job_with_its_history(client, world, django_capture_on_commit_callbacks):
-    from assessments.services import job_create
+    from assessments.jobs import job_create
 
     with django_capture_on_commit_callbacks(execute=True):
         job = job_create(district_id=world.district.pk, type="sessionstatuses",

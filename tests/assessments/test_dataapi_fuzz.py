@@ -7,7 +7,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assessments.dataapi.endpoints import ENDPOINTS
+from assessments.dataapi.routes import ENDPOINTS
 from assessments.dataapi.security import sign
 from assessments.models import AssessmentSession
 from tests.assessments import factories as af

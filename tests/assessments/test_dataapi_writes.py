@@ -350,7 +350,7 @@ def test_jobs_filters_and_two_districts(live_server, world, consumer_a, consumer
 
 
 def test_running_a_job_again_is_harmless(world, activity_a):
-    from assessments.services import job_create
+    from assessments.jobs import job_create
 
     s = af.session(world.district, activity_a, n=1)
     request = {"sessions": [{"session_id": s.session_id, "user_id": s.user_id,

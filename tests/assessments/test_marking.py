@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 
 from assessments.choices import JobStatus, SessionStatus
+from assessments.jobs import job_create
 from assessments.models import AssessmentSession, Job, Response
-from assessments.services import job_create
 from rostering.choices import PersonRole
 from tests.assessments import factories as af
 from tests.rostering import factories as rf

@@ -11,8 +11,8 @@ from django_tasks_db.models import DBTaskResult
 
 from assessments import jobs as job_runner
 from assessments.choices import JobStatus
+from assessments.jobs import job_create
 from assessments.models import AssessmentSession, Job
-from assessments.services import job_create
 from tests.assessments import factories as af
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,11 +26,11 @@ def test_db_worker_runs_a_queued_job(world, activity_a, settings):
                              "responses": [{"response_id": f"{s.session_id}_q-essay", "score": 1.5, "attempted": True}]}]}
     job = job_create(district_id=world.district.pk, type=job_runner.TYPE_SCORES, request=request)
     assert Job.objects.get(pk=job.pk).status == JobStatus.QUEUED  # queued in the database, not run in-line
-    assert DBTaskResult.objects.filter(task_path="assessments.tasks.run_job").count() == 1
+    assert DBTaskResult.objects.filter(task_path="assessments.jobs.run_job").count() == 1
 
     call_command("db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", verbosity=0)
 
     job.refresh_from_db()
     assert job.status == JobStatus.COMPLETED and job.attempts == 1 and job.dt_completed is not None
     assert AssessmentSession.objects.get(pk=s.pk).score == 3.5
-    assert DBTaskResult.objects.get(task_path="assessments.tasks.run_job").status == "SUCCESSFUL"
+    assert DBTaskResult.objects.get(task_path="assessments.jobs.run_job").status == "SUCCESSFUL"
