@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 
 from rostering.common.errors import RateLimited
+from rostering.common.ratelimit import count as counter
 
 WINDOW = 60
 STRIKE_MEMORY = 24 * 3600
@@ -63,20 +64,8 @@ def record_failure(*, ip: str, code: str, school_code: str = "") -> int | None:
     for kind, value in subjects(ip=ip, code=code, school_code=school_code):
         limit = LIMITS[kind]
         count_key = _key(kind, value, "count")
-        cache.add(count_key, 0, WINDOW)
-        try:
-            count = cache.incr(count_key)
-        except ValueError:  # expired between add and incr
-            cache.set(count_key, 1, WINDOW)
-            count = 1
-        if count > limit.max_failures:
-            strikes_key = _key(kind, value, "strikes")
-            cache.add(strikes_key, 0, STRIKE_MEMORY)
-            try:
-                strikes = cache.incr(strikes_key)
-            except ValueError:
-                cache.set(strikes_key, 1, STRIKE_MEMORY)
-                strikes = 1
+        if counter(count_key, WINDOW) > limit.max_failures:
+            strikes = counter(_key(kind, value, "strikes"), STRIKE_MEMORY)
             seconds = min(WINDOW * 2 ** (strikes - 1), MAX_LOCK)
             cache.set(_key(kind, value, "lock"), seconds, seconds)
             cache.delete(count_key)
