@@ -190,34 +190,6 @@ def session_duration_minutes(dt_started, dt_completed) -> int | None:
     return max(0, math.ceil(seconds / 60))
 
 
-def _subscores_for(activity: Activity | None, responses: Sequence[Response]) -> list | None:
-    if activity is None or not activity.subscores:
-        return None
-    by_item: dict[str, list[Response]] = {}
-    for r in responses:
-        by_item.setdefault(r.item_reference, []).append(r)
-    result = []
-    for definition in activity.subscores:
-        refs = list(definition.get("items", []))
-        rows = [r for ref in refs for r in by_item.get(ref, [])]
-        attempted = [r for r in rows if r.attempted]
-        result.append({
-            "id": definition["id"],
-            "title": definition.get("title", definition["id"]),
-            "num_questions": len(rows),
-            "num_attempted": len(attempted),
-            "score": _number(sum(r.score or 0 for r in rows)),
-            "max_score": _number(sum(r.max_score or 0 for r in rows)),
-            "attempted_max_score": _number(sum(r.max_score or 0 for r in attempted)),
-            "items": refs,
-        })
-    return result
-
-
-def _number(value: float) -> float | int:
-    return int(value) if float(value).is_integer() else round(value, 4)
-
-
 @transaction.atomic
 def assessment_session_record(
     *, district: District, session_id: str, user_id: str, activity: Activity | None = None, activity_id: str = "",
@@ -275,12 +247,7 @@ def assessment_session_record(
             manual_score=spec.get("manual_score"), max_manual_score=spec.get("max_manual_score"),
             dt_score_updated=spec.get("dt_score_updated") or session.updated_at,
         ))
-    session.num_questions = len(rows)
-    session.num_attempted = sum(1 for r in rows if r.attempted)
-    scored = [r for r in rows if r.score is not None]
-    session.score = _number(sum(r.score for r in scored)) if scored else None
-    session.max_score = _number(sum(r.max_score or 0 for r in rows)) if rows else None
-    session.subscores = _subscores_for(activity, rows)
+    apply_totals(session, rows, (activity.subscores or []) if activity is not None else [], settle=False)
     session.session_duration = session_duration_minutes(dt_started, dt_completed)
     session.full_clean(exclude=["linked_activity", "person", "school"])
     session.save()
@@ -352,14 +319,18 @@ def _settled_status(status: str, totals: scoring.Totals) -> str:
     return status
 
 
-def apply_totals(session: AssessmentSession, rows: Sequence[Response], subscore_definitions=None) -> list[str]:
-    """Set the session's score, max score, counts, subscores and settled status from ``rows``; the fields changed."""
+def apply_totals(session: AssessmentSession, rows: Sequence[Response], subscore_definitions=None, *,
+                 settle: bool = True) -> list[str]:
+    """Set the session's score, max score, counts, subscores and (``settle``) settled status from ``rows``;
+    the fields changed."""
     if subscore_definitions is None:
         subscore_definitions = session.linked_activity.subscores if session.linked_activity_id else None
     totals = _totals_for(rows, subscore_definitions)
     session.score, session.max_score = totals.score, totals.max_score
     session.num_questions, session.num_attempted = totals.num_questions, totals.num_attempted
     session.subscores = totals.subscores
+    if not settle:
+        return ["score", "max_score", "num_questions", "num_attempted", "subscores"]
     session.status = _settled_status(session.status, totals)
     return ["score", "max_score", "num_questions", "num_attempted", "subscores", "status"]
 
