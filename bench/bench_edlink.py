@@ -29,10 +29,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _setup import median, verdict
-from bench_register_load import cpu_count, throwaway_database
+from bench_register_load import throwaway_database
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+
+from tests.gunicorn import cpu_count
 
 PEOPLE = int(os.environ.get("BENCH_EDLINK_PEOPLE", "1000000"))
 DB_NAME = "bench_edlink"

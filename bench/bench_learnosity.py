@@ -27,9 +27,7 @@ import io
 import json
 import os
 import secrets
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -38,19 +36,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import ROOT, median, verdict
-from bench_register_load import (
-    Server,
-    cpu_count,
-    database_url,
-    free_port,
-    stop,
-    throwaway_database,
-    wait_until_healthy,
-)
+from _setup import median, verdict
+from bench_register_load import throwaway_database
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
+
+from tests.gunicorn import cpu_count, serve
 
 SESSIONS = int(os.environ.get("BENCH_LEARNOSITY_SESSIONS", "1000000"))
 SECONDS = float(os.environ.get("BENCH_LEARNOSITY_SECONDS", "10"))
@@ -297,26 +289,9 @@ def light_form(issued, request: dict) -> dict:
 
 @contextmanager
 def gunicorn_server(db_name: str, secret_key: str):
-    port = free_port()
-    workers = 2 * cpu_count() + 1
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_SETTINGS_MODULE"}}
-    env.update(DATABASE_URL=database_url(db_name), DJANGO_ENV="production", SECRET_KEY=secret_key,
-               ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="false", DJANGO_SETTINGS_MODULE="config.settings")
-    with tempfile.TemporaryDirectory(prefix="bench_learnosity_") as tmp:
-        log_path = Path(tmp) / "gunicorn.log"
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi:application", "--no-control-socket",
-                 "-b", f"127.0.0.1:{port}", "--worker-class", "gthread", "--workers", str(workers),
-                 "--threads", str(THREADS_PER_WORKER), "--keep-alive", "60"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )
-        server = Server(port=port, workers=workers, log_path=log_path)
-        try:
-            wait_until_healthy(proc, server)
-            yield server
-        finally:
-            stop(proc)
+    with serve(db_name=db_name, workers=2 * cpu_count() + 1, threads=THREADS_PER_WORKER, secret_key=secret_key,
+               args=["--keep-alive", "60"]) as server:
+        yield server
 
 
 def throughput(db_name: str, secret_key: str, consumers) -> None:

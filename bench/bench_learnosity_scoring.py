@@ -31,10 +31,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _setup import ROOT  # noqa: F401  (Django is set up there)
 from bench_learnosity import Wsgi, signed_form
-from bench_register_load import cpu_count, throwaway_database
+from bench_register_load import throwaway_database
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import override_settings
+
+from tests.gunicorn import cpu_count
 
 SESSIONS = int(os.environ.get("BENCH_SCORING_SESSIONS", "10000"))
 BATCH = 50

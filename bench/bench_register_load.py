@@ -32,13 +32,8 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import secrets
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -46,9 +41,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import ROOT, median, verdict
+from _setup import median, verdict
 from django.conf import settings
 from django.db import connection
+
+from tests.gunicorn import cpu_count, serve
 
 PARTICIPANTS = int(os.environ.get("BENCH_REGISTER_PARTICIPANTS", "200"))
 DOUBLES = max(1, PARTICIPANTS // 10)  # participants whose submit is sent twice at once (two threads, one token)
@@ -233,95 +230,13 @@ def check_database(used: list[str], unused: list[str]) -> tuple[int, list[str]]:
 # --- the server ---------------------------------------------------------------------------------------------
 
 
-def cpu_count() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def database_url(name: str) -> str:
-    d = connection.settings_dict
-    auth = d["USER"] or ""
-    if d.get("PASSWORD"):
-        auth += f":{d['PASSWORD']}"
-    return f"postgres://{auth}{'@' if auth else ''}{d['HOST'] or '127.0.0.1'}:{d['PORT'] or 5432}/{name}"
-
-
-@dataclass
-class Server:
-    port: int
-    workers: int
-    log_path: Path
-
-    def log_tail(self) -> list[str]:
-        try:
-            return self.log_path.read_text(errors="replace").splitlines()[-40:]
-        except OSError:
-            return []
-
-
 @contextmanager
 def gunicorn_server(db_name: str):
-    port = free_port()
-    workers = 2 * cpu_count() + 1
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_SETTINGS_MODULE"}}
-    env.update(
-        DATABASE_URL=database_url(db_name), DJANGO_ENV="production", SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="false", DJANGO_SETTINGS_MODULE="config.settings",
-    )
-    with tempfile.TemporaryDirectory(prefix="bench_register_load_") as tmp:
-        log_path = Path(tmp) / "gunicorn.log"
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                [str(ROOT / ".venv" / "bin" / "gunicorn"), "register_baseline:application", "--pythonpath", "bench",
-                 "--no-control-socket",
-                 "-b", f"127.0.0.1:{port}", "--worker-class", "gthread", "--workers", str(workers),
-                 "--threads", str(THREADS_PER_WORKER), "--keep-alive", str(KEEP_ALIVE)],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )
-        server = Server(port=port, workers=workers, log_path=log_path)
-        try:
-            wait_until_healthy(proc, server)
-            yield server
-        finally:
-            stop(proc)
-
-
-def wait_until_healthy(proc: subprocess.Popen, server: Server, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("gunicorn exited:\n" + "\n".join(server.log_tail()))
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer /healthz in time:\n" + "\n".join(server.log_tail()))
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)  # the arbiter and its workers (their own process group)
-        proc.wait(timeout=20)
-    except ProcessLookupError:
-        return
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+    """The project plus the essential-work view (``register_baseline``), 2 × cores + 1 workers."""
+    with serve(db_name=db_name, workers=2 * cpu_count() + 1, threads=THREADS_PER_WORKER,
+               app="register_baseline:application",
+               args=["--pythonpath", "bench", "--keep-alive", str(KEEP_ALIVE)]) as server:
+        yield server
 
 
 # --- the clients ---------------------------------------------------------------------------------------------

@@ -22,22 +22,16 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import secrets
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from django.db import connection
 
 from registrations.choices import CodeStatus, SubmissionStatus
 from registrations.models import AccessCode, Submission, SubmissionStatusChange
+from tests.gunicorn import serve
 from tests.registrations.review_support import intake_payload, new_codes, open_session
 
 pytestmark = [
@@ -45,7 +39,6 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="terminates PostgreSQL server connections"),
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
 API = "/api/v1/public/registrations"
 PARTICIPANTS = 24  # phase 1
 HELD = 4  # phase 2: submits caught half-way (≤ threads per worker, so they all run at once)
@@ -58,68 +51,11 @@ DEADLINE = 60  # seconds: no phase may take longer
 # --- the server -------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _database_url() -> str:
-    d = connection.settings_dict
-    auth = d["USER"] or ""
-    if d.get("PASSWORD"):
-        auth += f":{d['PASSWORD']}"
-    return f"postgres://{auth}{'@' if auth else ''}{d['HOST'] or '127.0.0.1'}:{d['PORT'] or 5432}/{d['NAME']}"
-
-
-@dataclass
-class Server:
-    port: int
-    proc: subprocess.Popen
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
 @pytest.fixture
-def server(tmp_path):
+def server():
     """gunicorn (gthread) on the test database, with the production settings."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_SETTINGS_MODULE", "DATABASE_URL"}}
-    env.update(
-        DATABASE_URL=_database_url(), DJANGO_ENV="production", SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="false", DJANGO_SETTINGS_MODULE="config.settings",
-    )
-    log_path = tmp_path / "gunicorn.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi:application", "--no-control-socket",
-             "-b", f"127.0.0.1:{port}", "--worker-class", "gthread", "--workers", str(WORKERS),
-             "--threads", str(THREADS), "--timeout", "60"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    srv = Server(port=port, proc=proc, log_path=log_path)
-    try:
-        deadline = time.monotonic() + DEADLINE
-        while True:
-            assert proc.poll() is None, "gunicorn exited:\n" + srv.log()[-3000:]
-            assert time.monotonic() < deadline, "gunicorn did not start:\n" + srv.log()[-3000:]
-            try:
-                if call(port, "GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.2)
+    with serve(workers=WORKERS, threads=THREADS, args=["--timeout", "60"], deadline=DEADLINE) as srv:
         yield srv
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
 
 
 def call(port: int, method: str, path: str, body: dict | None = None, token: str | None = None):
