@@ -10,8 +10,9 @@ not bugs of the request: the client should simply try again in a few seconds. So
   middleware (the session loaded by the time-zone middleware, the session saved after the view) or while
   rendering an error page such as the 404 — and is Django's own 500 page for everything else.
 
-API clients (``/api/…``, ``/data/…``, ``/ims/…``, or any request that asks for JSON) get
-``{"detail": …, "code": "database_unavailable"}``; people get ``templates/503.html``, a standalone page
+API clients (``/api/…``, ``/ims/…``, or any request that asks for JSON) get
+``{"detail": …, "code": "database_unavailable"}``; the Learnosity-compatible Data API (``/data/…``) answers in
+its own envelope, ``meta.status: false`` with Learnosity's generic code 10000, which its SDK reads; people get ``templates/503.html``, a standalone page
 rendered without the request (no context processor, no session, no user): rendering it never touches the
 database, so a fault can't loop through the error path. Each fault is logged as one line at ERROR.
 """
@@ -26,11 +27,15 @@ from django.http import HttpResponse, JsonResponse
 from django.template import loader
 from django.views import defaults
 
+from assessments.dataapi.errors import DataApiError
+from assessments.dataapi.views import error_response as data_api_error
+
 logger = logging.getLogger("config.database")
 
 DATABASE_FAULTS = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 5
-API_PREFIXES = ("/api/", "/data/", "/ims/")
+DATA_API_PREFIX = "/data/"
+API_PREFIXES = ("/api/", DATA_API_PREFIX, "/ims/")
 DETAIL = "The database is unavailable for a moment. Nothing was half-saved: please try again in a few seconds."
 
 
@@ -53,7 +58,10 @@ def _one_line(exc: BaseException) -> str:
 def database_unavailable_response(request, exc: BaseException) -> HttpResponse:
     """The 503 for ``exc`` (already known to be a database fault), logged once, in one line."""
     logger.error("Database unavailable on %s %s, answered 503 (%s)", request.method, request.path, _one_line(exc))
-    if wants_json(request):
+    if request.path.startswith(DATA_API_PREFIX):
+        response = data_api_error(DataApiError(10000, DETAIL))
+        response.status_code = 503
+    elif wants_json(request):
         response = JsonResponse({"detail": DETAIL, "code": "database_unavailable"}, status=503)
     else:
         response = HttpResponse(_page(request), status=503)

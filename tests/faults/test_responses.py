@@ -9,18 +9,19 @@ so the test's own transaction survives the fault. Runs on SQLite and on PostgreS
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from unittest import mock
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.db.backends.utils import CursorWrapper
 from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
 
-from config.middleware import RETRY_AFTER_SECONDS, wants_json
+from config.middleware import RETRY_AFTER_SECONDS, database_unavailable_response, wants_json
 from registrations.choices import CodeStatus, SubmissionStatus
 from registrations.models import AccessCode, Submission, SubmissionStatusChange
 from registrations.services.participation import make_token, submission_save_draft
@@ -151,6 +152,15 @@ def test_the_api_exception_handler_leaves_database_faults_to_the_middleware():
 
     for exc in (OperationalError("gone"), InterfaceError("connection already closed")):
         assert api_exception_handler(exc, {}) is None  # DRF re-raises it; never a 500 response of its own
+
+
+def test_the_data_api_answers_a_fault_in_learnositys_envelope():
+    request = RequestFactory().post("/data/v1/sessions/responses")
+    response = database_unavailable_response(request, OperationalError("the server is restarting"))
+    assert response.status_code == 503 and response["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    body = json.loads(response.content)
+    assert body["data"] == [] and body["meta"]["status"] is False and body["meta"]["code"] == 10000
+    assert "try again" in body["meta"]["message"] and isinstance(body["meta"]["timestamp"], int)
 
 
 @pytest.mark.parametrize(("path", "accept", "expected"), [
