@@ -144,3 +144,9 @@ def test_the_command_refuses_unknown_and_ambiguous_districts(world):
     with pytest.raises(CommandError, match="Several"):
         call_command("create_integration_token", "Twin", stdout=StringIO())
     assert not IntegrationToken.objects.exists()
+
+
+def test_the_page_and_the_oneroster_clients_page_link_each_other(world, client_for):
+    admin = client_for(world.district_admin)
+    assert 'href="/rostering/oneroster/clients/"' in admin.get(PAGE).content.decode()
+    assert f'href="{PAGE}"' in admin.get("/rostering/oneroster/clients/").content.decode()
