@@ -32,6 +32,7 @@ from assessments.models import (
     SessionItem,
 )
 from assessments.permissions import require_consumer_manager
+from rostering.common.ids import is_uuid
 from rostering.models import District, Person
 
 ROTATION_GRACE = datetime.timedelta(days=7)
@@ -209,7 +210,7 @@ def assessment_session_record(
     now = timezone.now()
     if activity is not None and activity.district_id != district.pk:
         raise ValidationError({"activity": "The activity belongs to another district."})
-    person = Person.objects.filter(district=district, pk=user_id).first() if _is_uuid(user_id) else None
+    person = Person.objects.filter(district=district, pk=user_id).first() if is_uuid(user_id) else None
     session = AssessmentSession.objects.select_for_update().filter(district=district, session_id=session_id).first()
     if session is None:
         session = AssessmentSession(district=district, session_id=session_id)
@@ -284,16 +285,6 @@ def assessment_session_update(*, session: AssessmentSession, **changes) -> Asses
     session.full_clean(exclude=["linked_activity", "person", "school"])
     session.save(update_fields=[*changes, "session_duration", "updated_at"])
     return session
-
-
-def _is_uuid(value: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 # --- Scoring: the engine applied to stored sessions, manual scores ----------------------------------------------

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass
 from functools import cached_property
@@ -42,6 +41,7 @@ from registrations.models import (
 )
 from registrations.validators import CATALOGUE, HIDDEN, REQUIRED, FormField, default_required_fields
 from rostering.choices import MembershipRole
+from rostering.common.ids import is_uuid
 from rostering.models import ClassDivision, Enrollment, GradeLevel, Person, Subject
 from rostering.permissions import ROLE_PERMISSIONS, Perm, grants_for, has_perm_on, tenant_wide_districts
 
@@ -393,7 +393,7 @@ class SelectionContext:
         the lists are read already."""
         if "grade_levels" in self.__dict__:
             return any(str(g.pk) == str(pk) for g in self.grade_levels)
-        if not _is_uuid(pk):
+        if not is_uuid(pk):
             return False
         if ("grade", str(pk)) in self._checked:
             return True
@@ -413,7 +413,7 @@ class SelectionContext:
             return any(str(c.pk) == str(pk) for c in self.class_divisions)
         if ("class", str(pk)) in self._checked:
             return True
-        if not _is_uuid(pk):
+        if not is_uuid(pk):
             return False
         division = self._classes().select_related("grade_level").filter(pk=pk).first()
         if division is not None:
@@ -446,14 +446,6 @@ class SelectionContext:
 
 def selection_context(session) -> SelectionContext:
     return SelectionContext(session)
-
-
-def _is_uuid(value) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except (ValueError, TypeError, AttributeError):
-        return False
-    return True
 
 
 def form_fields(session, context: SelectionContext | None = None, *, checking: bool = False) -> list[FormField]:

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +56,7 @@ from registrations.choices import (
     RosterPolicy,
     SessionStatus,
 )
+from rostering.common.ids import is_uuid
 from rostering.common.jsonio import encoded_size
 from rostering.common.patterns import PatternError, compile_pattern, fullmatch
 
@@ -403,26 +403,18 @@ def enforce_placement(*, session, context, grade_level_id=None, class_division_i
         return Scope(grade_level=session.class_division.grade_level, class_division=session.class_division)
     grade = session.grade_level if session.grade_level_id else None
     if grade is None and grade_level_id:
-        grade = context.grade_level(grade_level_id) if _is_uuid(grade_level_id) else None
+        grade = context.grade_level(grade_level_id) if is_uuid(grade_level_id) else None
         if grade is None:
             raise ValidationError({"grade_level_id": "Choose a grade from the list."})
     division = None
     if class_division_id:
-        division = context.class_division(class_division_id) if _is_uuid(class_division_id) else None
+        division = context.class_division(class_division_id) if is_uuid(class_division_id) else None
         if division is None:
             raise ValidationError({"class_division_id": "Choose a class from the list."})
         if grade is not None and division.grade_level_id != grade.pk:
             raise ValidationError({"class_division_id": f"Class {division.name} is not in {grade.name}."})
         grade = context.checked_grade(division.grade_level_id) or division.grade_level
     return Scope(grade_level=grade, class_division=division)
-
-
-def _is_uuid(value) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except (ValueError, TypeError, AttributeError):
-        return False
-    return True
 
 
 # --- the participant form and its answers ---------------------------------------------------------

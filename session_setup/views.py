@@ -23,6 +23,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from rostering.common.errors import ApplicationError
 from rostering.common.http import wants_partial
+from rostering.common.ids import is_uuid
 from rostering.models import ClassDivision, GradeLevel, Person, Subject
 from rostering.permissions import Perm, has_any_perm
 from session_setup import services
@@ -454,7 +455,7 @@ def promotion_decide_view(request, pk, promotion_pk):
     # A new decision starts from its own default class (the class chosen for the old one may not fit it).
     if request.POST.get("destination_class") and request.POST.get("action") == promotion.action:
         dest = ClassDivision.objects.filter(district_id=setup.district_id, pk=request.POST["destination_class"]).first() \
-            if _is_uuid(request.POST["destination_class"]) else None
+            if is_uuid(request.POST["destination_class"]) else None
     error = ""
     try:
         services.promotion_decide(actor=request.user, setup=setup, promotion=promotion,
@@ -473,22 +474,12 @@ def promotion_decide_view(request, pk, promotion_pk):
     return redirect(f"{step_url(setup, 3)}?class={promotion.source_class_id}")
 
 
-def _is_uuid(value: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
-
-
 @login_required
 @require_POST
 def promotion_set_all_view(request, pk):
     setup = _setup_or_404(request, pk)
     class_id = request.POST.get("source_class", "")
-    source = services.source_classes(setup).filter(pk=class_id).first() if _is_uuid(class_id) else None
+    source = services.source_classes(setup).filter(pk=class_id).first() if is_uuid(class_id) else None
     if source is None:
         raise Http404("No such class in this setup.")
     try:
