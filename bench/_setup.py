@@ -56,3 +56,35 @@ def median(values: list[float]) -> float:
 
 def verdict(ok: bool) -> str:
     return "OK" if ok else "OVER BUDGET"
+
+
+def against_raw_sql(request: Callable[[], object], queries: list[str], repeats: int) -> tuple[float, float]:
+    """Median seconds of ``request()`` and of replaying its ``queries`` as raw SQL, interleaved so that the
+    load of a shared machine weighs on both sides alike."""
+    ours, raw = [], []
+    with connection.cursor() as cur:
+        for _ in range(repeats):
+            start = time.perf_counter()
+            request()
+            ours.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            for sql in queries:
+                cur.execute(sql)
+                if cur.description:
+                    cur.fetchall()
+            raw.append(time.perf_counter() - start)
+    return median(ours), median(raw)
+
+
+def explain(label: str, sql: str) -> tuple[str | None, bool]:
+    """Print ``EXPLAIN (ANALYZE, BUFFERS)`` of ``sql``; return the first index it scans (or None) and whether
+    any table is read by a sequential scan."""
+    with connection.cursor() as cur:
+        cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+        plan = [row[0] for row in cur.fetchall()]
+    print(f"# {label}: {sql[:400]}{'…' if len(sql) > 400 else ''}")
+    print("# EXPLAIN (ANALYZE, BUFFERS) of it:")
+    for line in plan:
+        print(f"#   {line}")
+    index = next((line.split(" using ", 1)[1].split()[0] for line in plan if " using " in line), None)
+    return index, any("Seq Scan" in line for line in plan)

@@ -27,7 +27,6 @@ change the run.
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import random
 import sys
@@ -52,37 +51,11 @@ DB_NAME = "bench_db_faults"
 
 
 class FaultClient(Client):
-    """``bench_register_load``'s participant client, keeping the ``Retry-After`` of the last answer.
+    """``bench_register_load``'s participant client without the retry on a dropped connection: a submit is
+    sent exactly once."""
 
-    No retry on a dropped connection: a submit is sent exactly once.
-    """
-
-    last_retry_after: str | None = None
-
-    def call(self, method: str, path: str, body: dict | None = None, token: str | None = None):
-        headers = {"Accept": "application/json", "User-Agent": "bench_db_faults"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        if self.conn is None:
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        try:
-            self.conn.request(method, path, body=data, headers=headers)
-            response = self.conn.getresponse()
-            raw = response.read()
-        except (OSError, http.client.HTTPException):
-            self.close()
-            raise
-        self.last_retry_after = response.getheader("Retry-After")
-        if (response.getheader("Connection") or "").lower() == "close":
-            self.close()
-        try:
-            return response.status, (json.loads(raw) if raw else None)
-        except ValueError:
-            return response.status, raw[:200]
+    user_agent = "bench_db_faults"
+    retry_dropped = False
 
 
 @dataclass

@@ -28,7 +28,7 @@ import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import median, verdict
+from _setup import against_raw_sql, explain, verdict
 from bench_register_load import throwaway_database
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
@@ -173,19 +173,8 @@ def page_figures(label: str, district, token: str) -> None:
         # BEGIN/COMMIT of the counter's own transaction are replayed too, but are not queries
         statements = [q for q in queries if q.split(None, 1)[0].upper() not in {"BEGIN", "COMMIT"}]
         counts.append(len(statements))
-        django_times, raw_times = [], []
-        with connection.cursor() as cur:
-            for _ in range(REPEATS):  # interleaved, so that a shared machine's load weighs on both sides alike
-                start = time.perf_counter()
-                client.get(path, query)
-                django_times.append(time.perf_counter() - start)
-                start = time.perf_counter()
-                for sql in queries:  # BEGIN and COMMIT included: the counter's SET LOCAL applies as it did
-                    cur.execute(sql)
-                    if cur.description:
-                        cur.fetchall()
-                raw_times.append(time.perf_counter() - start)
-        ours, raw = median(django_times), median(raw_times)
+        # BEGIN and COMMIT are replayed too: the counter's SET LOCAL applies as it did
+        ours, raw = against_raw_sql(lambda q=query: client.get(path, q), queries, REPEATS)
         ratio = ours / raw if raw else 0.0
         print(f"{label}.{name}: {ours * 1000:.2f} ms per filtered {PAGE}-row page through Django's WSGI handler "
               f"(token, usage counter, $filter, cursor, ORM, envelope), raw SQL of the same page {raw * 1000:.2f} ms; "
@@ -193,15 +182,7 @@ def page_figures(label: str, district, token: str) -> None:
         print(f"{label}.{name}.queries: {len(statements)} queries (the token; its usage counter: SET LOCAL, upsert, in "
               f"their own transaction; the page) {verdict(len(statements) == QUERY_BUDGET)}")
         page_sql = next(q for q in queries if 'FROM "rostering_person"' in q)
-        with connection.cursor() as cur:
-            cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + page_sql)
-            plan = [row[0] for row in cur.fetchall()]
-        print(f"# the {name} page's query: {page_sql[:400]}{'…' if len(page_sql) > 400 else ''}")
-        print("# EXPLAIN (ANALYZE, BUFFERS) of it:")
-        for line in plan:
-            print(f"#   {line}")
-        seq = any("Seq Scan" in line for line in plan)
-        index = next((line.split(" using ", 1)[1].split()[0] for line in plan if " using " in line), None)
+        index, seq = explain(f"the {name} page's query", page_sql)
         print(f"{label}.{name}.plan: {'index scan on ' + index if index else 'no index'}"
               f"{', sequential scan!' if seq else ', no sequential scan'} {verdict(bool(index) and not seq)}")
     print(f"{label}.queries_first_vs_deep: {counts[0]} and {counts[1]} {verdict(counts[0] == counts[1])}")

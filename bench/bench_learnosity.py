@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import median, verdict
+from _setup import against_raw_sql, explain, verdict
 from bench_register_load import throwaway_database
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
@@ -230,20 +230,8 @@ def page_figures(label: str, issued) -> None:
         body = response.json()
         assert response.status_code == 200 and len(body["data"]) == 50, body["meta"]
         queries = [q["sql"] for q in captured.captured_queries]
-        # Interleaved, so that the load of a shared machine weighs on both sides alike.
-        django_times, raw_times = [], []
-        with connection.cursor() as cur:
-            for _ in range(REPEATS):
-                form = post_body(issued, request)
-                start = time.perf_counter()
-                client.post(url, **form)
-                django_times.append(time.perf_counter() - start)
-                start = time.perf_counter()
-                for sql in queries:
-                    cur.execute(sql)
-                    cur.fetchall()
-                raw_times.append(time.perf_counter() - start)
-        ours, raw = median(django_times), median(raw_times)
+        forms = iter([post_body(issued, request) for _ in range(REPEATS)])  # signed outside the timing
+        ours, raw = against_raw_sql(lambda f=forms: client.post(url, **next(f)), queries, REPEATS)
         ratio = ours / raw if raw else 0.0
         print(f"{label}.{name}: {ours * 1000:.1f} ms per 50-row page through Django's WSGI handler (signed post, middleware, ORM, envelope), raw SQL "
               f"of the same page {raw * 1000:.1f} ms; ratio {ratio:.2f}× (budget ≤ {RATIO_BUDGET:.0f}×) "
@@ -251,23 +239,10 @@ def page_figures(label: str, issued) -> None:
         print(f"{label}.{name}.queries: {len(queries)} queries (the consumer; the page: sessions with their responses "
               f"and items, as JSON) {verdict(len(queries) == 2)}")
         sessions_sql = next(q for q in queries if 'FROM "assessments_assessmentsession"' in q)
-        with connection.cursor() as cur:
-            cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sessions_sql)
-            plan = [row[0] for row in cur.fetchall()]
-        print(f"# EXPLAIN of the {name} page's sessions query:")
-        for line in plan:
-            print(f"#   {line}")
-        seq = any("Seq Scan" in line for line in plan)
-        uses_index = any("Index" in line and "asess_" in line for line in plan)
-        print(f"{label}.{name}.plan: {'index scan on ' + _index_name(plan) if uses_index else 'no index'}"
+        index, seq = explain(f"the {name} page's sessions query", sessions_sql)
+        uses_index = bool(index) and index.startswith("asess_")
+        print(f"{label}.{name}.plan: {'index scan on ' + index if uses_index else 'no index'}"
               f"{', sequential scan!' if seq else ', no sequential scan'} {verdict(uses_index and not seq)}")
-
-
-def _index_name(plan: list[str]) -> str:
-    for line in plan:
-        if " using " in line:
-            return line.split(" using ", 1)[1].split()[0]
-    return "?"
 
 
 def light_form(issued, request: dict) -> dict:

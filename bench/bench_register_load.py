@@ -243,7 +243,14 @@ def gunicorn_server(db_name: str):
 
 
 class Client:
-    """One participant's browser: one keep-alive connection, JSON in and out."""
+    """One participant's browser: one keep-alive connection, JSON in and out.
+
+    A connection the server closed while idle is opened again once (``retry_dropped``); the ``Retry-After``
+    of the last answer is kept."""
+
+    user_agent = "bench_register_load"
+    retry_dropped = True
+    last_retry_after: str | None = None
 
     def __init__(self, port: int):
         self.port = port
@@ -251,7 +258,7 @@ class Client:
 
     def call(self, method: str, path: str, body: dict | None = None, token: str | None = None,
              headers: dict | None = None):
-        headers = {"Accept": "application/json", "User-Agent": "bench_register_load", **(headers or {})}
+        headers = {"Accept": "application/json", "User-Agent": self.user_agent, **(headers or {})}
         data = None
         if body is not None:
             data = json.dumps(body).encode()
@@ -266,11 +273,15 @@ class Client:
                 response = self.conn.getresponse()
                 raw = response.read()
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                # The server closed an idle keep-alive connection before reading the request: reconnect once.
+                # The server closed an idle keep-alive connection before reading the request.
                 self.close()
-                if attempt:
+                if attempt or not self.retry_dropped:
                     raise
                 continue
+            except (OSError, http.client.HTTPException):
+                self.close()
+                raise
+            self.last_retry_after = response.getheader("Retry-After")
             if (response.getheader("Connection") or "").lower() == "close":
                 self.close()
             try:
