@@ -1,4 +1,5 @@
-"""OneRoster fixtures: our authored sample sets (../shared/data/oneroster), packages built from them, a district."""
+"""OneRoster fixtures: our authored sample sets (``samples/``: 1.1 and 1.2 bulk, a 1.2 delta), packages built
+from them, a district."""
 
 from __future__ import annotations
 
@@ -7,12 +8,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from rostering.oneroster.importer import Importer
 from tests.rostering import factories as f
 
-SAMPLES = Path(settings.BASE_DIR).parent / "shared" / "data" / "oneroster"
+SAMPLES = Path(__file__).resolve().parent / "samples"
 
 
 @pytest.fixture(autouse=True)
