@@ -5,6 +5,7 @@ PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+TEST_WORKERS ?= auto
 
 .PHONY: run test install lint migrate seed worker bench clean check-deploy
 
@@ -43,7 +44,7 @@ worker: install
 
 test: install
 	@bash scripts/ensure-chromium
-	$(PYTHON) -m pytest $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
