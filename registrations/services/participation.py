@@ -234,7 +234,8 @@ def _submission_loaded(access: AccessCode) -> Submission | None:
     mirrored = CODE_STATUS_FOR_SUBMISSION[submission.status] if submission else CodeStatus.UNUSED
     if mirrored != access.status:
         submission = Submission.objects.filter(access_code_id=access.pk).first()
-        access.submission = submission
+        if submission is not None:
+            access.submission = submission
     if submission is not None:
         submission.access_code, submission.session = access, access.session
     return submission
