@@ -880,6 +880,7 @@ class _Progress:
                                                       self.execution.pk])
             except Exception:  # pragma: no cover
                 log.warning("Could not report the progress of execution %s.", self.execution.pk, exc_info=True)
+                self.side.close()
                 self.side = None
 
     def close(self) -> None:
