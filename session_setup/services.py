@@ -9,6 +9,7 @@ Roster writes go through ``rostering.services``, exam sessions and activities th
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import itertools
 import logging
@@ -880,7 +881,8 @@ class _Progress:
                                                       self.execution.pk])
             except Exception:  # pragma: no cover
                 log.warning("Could not report the progress of execution %s.", self.execution.pk, exc_info=True)
-                self.side.close()
+                with contextlib.suppress(Exception):  # a broken connection may refuse to close cleanly
+                    self.side.close()
                 self.side = None
 
     def close(self) -> None:
