@@ -280,7 +280,7 @@ def test_new_session_page_without_a_school_lists_every_class_the_user_manages(wo
     assert world.other_class.school.name not in html
     # a registrar of one school gets that school preselected and its classes only
     html = client_for(world.registrar).get(url("session_create")).text
-    assert "6A · Grade 6" in html and "7A" not in html
+    assert "6A · Grade 6" in html and "7A ·" not in html and f"{world.school_b.name} — 7A" not in html
 
 
 # --- edit --------------------------------------------------------------------------------------------
