@@ -233,9 +233,7 @@ def _submission_loaded(access: AccessCode) -> Submission | None:
         submission = None
     mirrored = CODE_STATUS_FOR_SUBMISSION[submission.status] if submission else CodeStatus.UNUSED
     if mirrored != access.status:
-        submission = Submission.objects.filter(access_code_id=access.pk).first()
-        if submission is not None:
-            access.submission = submission
+        return submission_of(access)  # a stale read: read it again, under the lock now held
     if submission is not None:
         submission.access_code, submission.session = access, access.session
     return submission
