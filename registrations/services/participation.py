@@ -29,6 +29,7 @@ from registrations.services.review import apply_approval_policy, submission_tran
 from registrations.validators import changed_fields, check_payload, enforce_placement
 from rostering.common.errors import ApplicationError, ChangedMeanwhile, Conflict, RateLimited, Unauthorized
 from rostering.common.jsonio import clean_json_fields
+from rostering.common.prepared import PreparedGet
 from rostering.common.transitions import compare_and_set, record
 
 TOKEN_SALT = "registrations.participant-token.v1"
@@ -197,6 +198,12 @@ _NOT_READ_BY_PARTICIPANTS = (
 )
 
 
+# Every participant write runs this statement first; compiling it cost as much as running it, so it is
+# compiled once per connection (the same SQL, the same instances as ``.get(pk=…)`` would give).
+_LOCK_CODE = PreparedGet(lambda: AccessCode.objects.select_for_update(of=("self",))
+                         .select_related("session", "submission").defer(*_NOT_READ_BY_PARTICIPANTS))
+
+
 def _lock_usable_code(access_code_id, session_id=None) -> tuple[AccessCode, Submission | None]:
     """Lock the code for a write and read its session and its submission with it (one statement); refuse a
     revoked or expired code, a code of another session than the token's, and a session that is not open.
@@ -204,12 +211,7 @@ def _lock_usable_code(access_code_id, session_id=None) -> tuple[AccessCode, Subm
     Only the code's row is locked (``of``): the submission is only ever written under its code's lock. The
     session's locked grade or class is read when a form needs it (most sessions lock neither)."""
     try:
-        access = (
-            AccessCode.objects.select_for_update(of=("self",))
-            .select_related("session", "submission")
-            .defer(*_NOT_READ_BY_PARTICIPANTS)
-            .get(pk=access_code_id)
-        )
+        access = _LOCK_CODE.get(access_code_id)
     except (AccessCode.DoesNotExist, ValidationError):
         access = None
     if access is None or not access.is_live or (session_id is not None and str(access.session_id) != str(session_id)):
