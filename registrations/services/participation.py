@@ -395,7 +395,7 @@ def submission_submit(*, access_code_id, version, payload: dict[str, Any] | None
     data, summary, identity, placement, _fields = answers
     errors = {key: list(messages) for key, messages in summary["errors"].items()}
     for key in summary["missing"]:
-        errors.setdefault(key, []).append("This field is required.")
+        errors.setdefault(key, ["This field is required."])  # an answer refused already says why
     if errors:
         raise ValidationError(errors)
     if submission is None:  # a submit with the answers and no draft before it: the draft is its first state

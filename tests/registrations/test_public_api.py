@@ -378,6 +378,16 @@ def test_submit_with_missing_required_fields_is_400_per_field_and_changes_nothin
     assert client.post(SUBMIT, {}, format="json").status_code == 400  # the version is needed once a draft exists
 
 
+def test_a_required_answer_refused_at_submit_says_why_and_not_also_that_it_is_missing(world, intake):
+    client = participant(intake[1])
+    response = client.post(SUBMIT, {"payload": intake_answers(world, family_name="M" * 400)}, format="json")
+    assert response.status_code == 400
+    [(key, messages)] = response.json()["errors"].items()
+    assert key == "family_name" and messages[-1] == "This answer was not saved."  # and so it is missing too
+    assert "This field is required." not in messages
+    assert not Submission.objects.exists()
+
+
 def test_submit_without_a_draft_or_payload_is_400(world, intake):
     client = participant(intake[1])
     response = client.post(SUBMIT, {}, format="json")
