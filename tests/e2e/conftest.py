@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from tests.e2e.browser import screenshot
 
@@ -39,6 +40,18 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if here in Path(item.fspath).parents:
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def playwright(playwright):
+    """pytest-playwright's, closing the database connections it made Django open.
+
+    While Playwright's sync API has its event loop running in this thread, Django keeps the thread's
+    connections in context-local storage: other connection objects than the ones opened before it started
+    (asgiref's thread-critical ``Local``). Closed here, before the loop stops; otherwise their connection
+    outlives the session and the test database cannot be dropped at the end."""
+    yield playwright
+    connections.close_all()
 
 
 @pytest.fixture(scope="session")
