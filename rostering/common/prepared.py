@@ -24,8 +24,6 @@ from django.db import connections, models
 from django.db.models.query import get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
 
-_UNSET = object()
-
 
 @dataclass(frozen=True)
 class _Plan:
